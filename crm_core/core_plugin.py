@@ -1,0 +1,55 @@
+"""The kernel's own hook implementations: its entities, actions and default answers.
+
+Registered first under the name ``core`` and marked ``trylast`` where plugins may answer first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from crm_core.declarations import Action, EntityDecl
+from crm_core.hookspecs import hookimpl
+from crm_core.models import Contact, Customer, FollowUp
+from crm_core.permissions.catalog import KERNEL_ACTIONS
+
+if TYPE_CHECKING:
+    from crm_core.context import Ctx
+    from crm_core.kernel import Kernel
+
+
+@hookimpl
+def register_entities(kernel: Kernel) -> list[EntityDecl]:
+    return [
+        EntityDecl(
+            "customer", Customer, "客户", "Customer", owner_column="owner_id",
+            read_action="customers.read",
+            sensitive_fields={"id_number": "contacts.see_id_number"}, custom_fields=True,
+        ),
+        EntityDecl(
+            "contact", Contact, "联系人", "Contact", parent=("customer_id", "customer"),
+            read_action="contacts.read",
+            sensitive_fields={
+                "phone": "contacts.see_phone",
+                "id_number": "contacts.see_id_number",
+            },
+            custom_fields=True,
+        ),
+        EntityDecl(
+            "followup", FollowUp, "跟进记录", "Follow-up", parent=("customer_id", "customer"),
+            read_action="followups.read", custom_fields=False,
+        ),
+    ]
+
+
+@hookimpl
+def register_permissions(kernel: Kernel) -> list[Action]:
+    return list(KERNEL_ACTIONS)
+
+
+@hookimpl(trylast=True)
+def find_customer_matches(
+    kernel: Kernel, ctx: Ctx, name: str | None, phone: str | None, email: str | None
+) -> list[Any]:
+    from crm_core.services.customers import exact_matches
+
+    return exact_matches(ctx, name=name, phone=phone, email=email)

@@ -1,0 +1,168 @@
+"""The kernel object: one per app (never a module global), so tests stay isolated."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crm_core import __version__
+from crm_core.context import Ctx
+from crm_core.crypto import FieldCipher
+from crm_core.db import make_engine, writer
+from crm_core.declarations import Action, EntityDecl, JobDecl, MenuItem, RouteDecl
+from crm_core.errors import PluginError
+from crm_core.permissions.actor import SYSTEM, Actor
+from crm_core.plugin_system.host import CORE, PluginHost
+from crm_core.plugin_system.manifest import Manifest
+from crm_core.settings import Settings
+
+log = logging.getLogger("crm.kernel")
+
+
+class Kernel:
+    """Settings, database engines, field cipher, plugin host and the collected declarations."""
+
+    version = __version__
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        plugins: list[Manifest] | tuple[Manifest, ...] = (),
+        autoload: bool | None = None,
+        strict: bool | None = None,
+        engine: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.cipher = FieldCipher(settings.load_secrets().field_key)
+        self.engine = engine or make_engine(settings.database_url)
+        self.write_engine = writer(self.engine)
+        self.host = PluginHost(
+            self,
+            extra=plugins,
+            autoload=settings.autoload_plugins if autoload is None else autoload,
+            strict=settings.strict_plugins if strict is None else strict,
+        )
+        self.entities: dict[str, tuple[EntityDecl, str]] = {}
+        self.actions: dict[str, tuple[Action, str]] = {}
+        self.jobs: dict[str, tuple[JobDecl, str]] = {}
+        self.menu: list[tuple[MenuItem, str]] = []
+        self.routes: list[tuple[RouteDecl, str]] = []
+        self.tables: dict[str, str] = {}  # table name → plugin
+        self.host.load(self.host._read_enabled())
+        self._collect()
+        from crm_core.events import EventDispatcher
+
+        self.events = EventDispatcher(self)
+        self.started = False
+
+    # -- sessions --------------------------------------------------------------------------
+    def new_session(self, write: bool = False) -> Session:
+        return Session(self.write_engine if write else self.engine, expire_on_commit=False)
+
+    def ctx(self, actor: Actor = SYSTEM, interface: str = "system") -> Ctx:
+        return Ctx(self, actor, interface)
+
+    # -- declarations ----------------------------------------------------------------------
+    def _collect(self) -> None:
+        for plugin in [CORE, *self.host.order]:
+            try:
+                self._collect_one(plugin)
+            except PluginError as exc:
+                if plugin == CORE:
+                    raise
+                self._forget(plugin)
+                self.host._fail(plugin, str(exc))
+                self.host.order.remove(plugin)
+
+    def _call_one(self, hook: str, plugin: str) -> list[Any]:
+        out: list[Any] = []
+        for impl in getattr(self.host.pm.hook, hook).get_hookimpls():
+            if impl.plugin_name == plugin:
+                out.extend(impl.function(kernel=self) or [])
+        return out
+
+    def _claim(self, kind: str, key: str, plugin: str, registry: dict[str, Any]) -> None:
+        if key in registry:
+            other = registry[key][1] if isinstance(registry[key], tuple) else registry[key]
+            raise PluginError(f"{kind} {key!r} is declared by both {other} and {plugin}")
+
+    def _collect_one(self, plugin: str) -> None:
+        prefix = plugin + "_"
+        staged_entities = self._call_one("register_entities", plugin)
+        staged_actions = self._call_one("register_permissions", plugin)
+        staged_jobs = self._call_one("register_jobs", plugin)
+        for e in staged_entities:
+            table = e.model.__tablename__
+            if plugin != CORE and not table.startswith(prefix):
+                raise PluginError(f"plugin {plugin}: table {table!r} must start with {prefix!r}")
+            if plugin != CORE and not e.name.startswith(plugin + "."):
+                raise PluginError(f"plugin {plugin}: entity {e.name!r} must start with {plugin}.")
+            self._claim("table", table, plugin, self.tables)
+            self._claim("entity", e.name, plugin, self.entities)
+        for a in staged_actions:
+            if plugin != CORE and not a.name.startswith(plugin + "."):
+                raise PluginError(f"plugin {plugin}: permission {a.name!r} must start with {plugin}.")
+            self._claim("permission", a.name, plugin, self.actions)
+        for j in staged_jobs:
+            if not j.id.startswith(plugin + "."):
+                raise PluginError(f"plugin {plugin}: job id {j.id!r} must start with {plugin}.")
+            self._claim("job", j.id, plugin, self.jobs)
+        for e in staged_entities:
+            self.tables[e.model.__tablename__] = plugin
+            self.entities[e.name] = (e, plugin)
+        for a in staged_actions:
+            self.actions[a.name] = (a, plugin)
+        for j in staged_jobs:
+            self.jobs[j.id] = (j, plugin)
+        self.menu.extend((m, plugin) for m in self._call_one("register_menu_items", plugin))
+        self.routes.extend((r, plugin) for r in self._call_one("register_routes", plugin))
+
+    def _forget(self, plugin: str) -> None:
+        for reg in (self.entities, self.actions, self.jobs, self.tables):
+            for k in [k for k, v in reg.items() if (v[1] if isinstance(v, tuple) else v) == plugin]:
+                del reg[k]
+        self.menu = [x for x in self.menu if x[1] != plugin]
+        self.routes = [x for x in self.routes if x[1] != plugin]
+
+    def entity(self, name: str) -> EntityDecl:
+        try:
+            return self.entities[name][0]
+        except KeyError:
+            raise PluginError(f"no entity named {name!r} is declared") from None
+
+    def is_active(self, plugin: str) -> bool:
+        return self.host.is_enabled(plugin)
+
+    def active_actions(self) -> dict[str, Action]:
+        return {n: a for n, (a, p) in self.actions.items() if self.is_active(p)}
+
+    def plugin_tables(self, plugin: str) -> list[Any]:
+        return [e.model.__table__ for e, p in self.entities.values() if p == plugin]
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def startup(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        self.notify("on_startup")
+
+    def shutdown(self) -> None:
+        if self.started:
+            self.notify("on_shutdown")
+            self.started = False
+        self.engine.dispose()
+
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        """Call an ``on_*`` hook on every enabled plugin, isolating each plugin's error."""
+        from crm_core.asyncutil import resolve
+
+        for impl in self.host.impls(hook):
+            try:
+                resolve(impl.function(kernel=self, **kwargs))
+            except Exception:
+                log.exception("plugin %s failed in %s", impl.plugin_name, hook)
+                if self.host.strict:
+                    raise

@@ -1,0 +1,35 @@
+"""Kernel tables. Importing this module registers them on ``SQLModel.metadata``."""
+
+from crm_core.models.customers import CodeSequence, Contact, Customer, FollowUp
+from crm_core.models.system import (
+    AuditEntry,
+    CustomFieldDefinition,
+    DueWork,
+    JobRun,
+    KernelMeta,
+    OutboxEvent,
+    OutboxRetry,
+    PluginState,
+)
+from crm_core.models.users import Role, RoleGrant, Team, TeamMember, User, UserRole
+
+__all__ = [
+    "AuditEntry",
+    "CodeSequence",
+    "Contact",
+    "CustomFieldDefinition",
+    "Customer",
+    "DueWork",
+    "FollowUp",
+    "JobRun",
+    "KernelMeta",
+    "OutboxEvent",
+    "OutboxRetry",
+    "PluginState",
+    "Role",
+    "RoleGrant",
+    "Team",
+    "TeamMember",
+    "User",
+    "UserRole",
+]

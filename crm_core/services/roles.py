@@ -1,0 +1,175 @@
+"""Roles, grants, the built-in roles' defaults and a user's effective access."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from crm_core.context import Ctx
+from crm_core.declarations import SCOPES
+from crm_core.errors import NotFound, ValidationError
+from crm_core.models import KernelMeta, Role, RoleGrant, User, UserRole
+from crm_core.permissions.actor import load_actor
+from crm_core.permissions.catalog import BUILTIN_ROLES
+from crm_core.permissions.scope import require
+from crm_core.services.base import bump, record
+
+_SEEDED_KEY = "builtin_grants_seeded"
+
+
+def seed_builtin_grants(ctx: Ctx) -> list[str]:
+    """Create the built-in roles and give them the default grants of every action declared by
+    the kernel and the enabled plugins — once per action, so an admin's later removal sticks."""
+    kernel = ctx.kernel
+    actions = kernel.active_actions()
+    added: list[str] = []
+    with ctx.uow() as s:
+        meta = s.get(KernelMeta, _SEEDED_KEY)
+        seeded: set[str] = set(json.loads(meta.value)) if meta and meta.value else set()
+        roles = {r.name: r for r in s.scalars(select(Role).where(Role.name.in_(BUILTIN_ROLES)))}
+        for name, (zh, en, desc) in BUILTIN_ROLES.items():
+            if name not in roles:
+                roles[name] = Role(name=name, label=zh, label_en=en, description=desc, builtin=True)
+                s.add(roles[name])
+        s.flush()
+        existing = {(g.role_id, g.action) for g in s.scalars(select(RoleGrant))}
+        for action in sorted(actions):
+            if action in seeded:
+                continue
+            decl = actions[action]
+            for role_name, default in decl.defaults.items():
+                role = roles.get(role_name)
+                if role is None or (role.id, action) in existing:
+                    continue
+                scope = default if isinstance(default, str) else None
+                s.add(RoleGrant(role_id=role.id, action=action, scope=scope))
+                added.append(f"{role_name}:{action}")
+            seeded.add(action)
+        if meta is None:
+            s.add(KernelMeta(key=_SEEDED_KEY, value=json.dumps(sorted(seeded))))
+        else:
+            meta.value = json.dumps(sorted(seeded))
+    return added
+
+
+def list_roles(ctx: Ctx) -> list[Role]:
+    with ctx.reader() as s:
+        return list(s.scalars(select(Role).order_by(Role.id)))
+
+
+def role_grants(ctx: Ctx, role_name: str) -> dict[str, str | None]:
+    with ctx.reader() as s:
+        role = s.scalar(select(Role).where(Role.name == role_name))
+        if role is None:
+            raise NotFound(f"no role named {role_name!r}")
+        return {g.action: g.scope for g in s.scalars(
+            select(RoleGrant).where(RoleGrant.role_id == role.id))}
+
+
+def _check_grants(ctx: Ctx, grants: dict[str, str | None]) -> None:
+    errors: dict[str, list[str]] = {}
+    for action, scope in grants.items():
+        decl = ctx.kernel.actions.get(action)
+        if decl is None:
+            errors[action] = ["unknown permission"]
+        elif decl[0].entity and scope not in SCOPES:
+            errors[action] = [f"needs a scope: {', '.join(SCOPES)}"]
+        elif not decl[0].entity and scope is not None:
+            errors[action] = ["takes no scope"]
+    if errors:
+        raise ValidationError("invalid grants", errors)
+
+
+def create_role(ctx: Ctx, name: str, label: str, grants: dict[str, str | None],
+                label_en: str = "", description: str = "") -> Role:
+    require(ctx.actor, "roles.manage")
+    if not name or not name.replace("_", "").isalnum() or not name.islower():
+        raise ValidationError("invalid role", {"name": ["lowercase letters, digits and _"]})
+    _check_grants(ctx, grants)
+    with ctx.uow() as s:
+        if s.scalar(select(Role.id).where(Role.name == name)):
+            raise ValidationError("invalid role", {"name": [f"a role {name!r} already exists"]})
+        role = Role(name=name, label=label or name, label_en=label_en, description=description)
+        s.add(role)
+        s.flush()
+        for a, sc in grants.items():
+            s.add(RoleGrant(role_id=role.id, action=a, scope=sc))
+        record(ctx, s, action="role.create", entity="role", entity_id=role.id,
+               changes={"grants": [None, grants]}, summary=name, event="role.created",
+               payload={"name": name, "grants": grants})
+        return role
+
+
+def set_grants(ctx: Ctx, role_name: str, grants: dict[str, str | None]) -> None:
+    """Replace a role's grants (audited with before and after)."""
+    require(ctx.actor, "roles.manage")
+    _check_grants(ctx, grants)
+    with ctx.uow() as s:
+        role = s.scalar(select(Role).where(Role.name == role_name))
+        if role is None:
+            raise NotFound(f"no role named {role_name!r}")
+        before = {g.action: g.scope for g in s.scalars(
+            select(RoleGrant).where(RoleGrant.role_id == role.id))}
+        s.execute(delete(RoleGrant).where(RoleGrant.role_id == role.id))
+        for a, sc in grants.items():
+            s.add(RoleGrant(role_id=role.id, action=a, scope=sc))
+        bump(role)
+        record(ctx, s, action="role.update", entity="role", entity_id=role.id,
+               changes={"grants": [before, grants]}, summary=role_name, event="role.updated",
+               payload={"name": role_name, "grants": grants})
+
+
+def set_user_roles(ctx: Ctx, login: str, roles: list[str]) -> None:
+    require(ctx.actor, "roles.manage")
+    with ctx.uow() as s:
+        user = s.scalar(select(User).where(User.login == login))
+        if user is None:
+            raise NotFound(f"no user {login!r}")
+        found = {r.name: r for r in s.scalars(select(Role).where(Role.name.in_(roles)))}
+        missing = [r for r in roles if r not in found]
+        if missing:
+            raise ValidationError("invalid roles", {"roles": [f"unknown role(s): {', '.join(missing)}"]})
+        before = sorted(s.scalars(select(Role.name).join(UserRole, UserRole.role_id == Role.id)
+                                  .where(UserRole.user_id == user.id)))
+        s.execute(delete(UserRole).where(UserRole.user_id == user.id))
+        for r in found.values():
+            s.add(UserRole(user_id=user.id, role_id=r.id))
+        bump(user)
+        record(ctx, s, action="user.roles", entity="user", entity_id=user.id,
+               changes={"roles": [before, sorted(roles)]}, summary=login, event="user.updated",
+               payload={"id": user.id, "changes": {"roles": [before, sorted(roles)]}})
+
+
+@dataclass(frozen=True)
+class AccessLine:
+    action: str
+    label: str
+    plugin: str
+    allowed: bool
+    scope: str | None
+    reasons: tuple[str, ...]
+
+
+def effective_access(ctx: Ctx, login: str) -> tuple[Any, list[AccessLine]]:
+    """Every active action with whether ``login`` has it, the scope and why."""
+    if ctx.actor.login != login:
+        require(ctx.actor, "users.manage")
+    with ctx.reader() as s:
+        user = s.scalar(select(User).where(User.login == login))
+        if user is None:
+            raise NotFound(f"no user {login!r}")
+        actor = load_actor(s, user)
+    lines = []
+    for name, (decl, plugin) in sorted(ctx.kernel.actions.items()):
+        if not ctx.kernel.is_active(plugin):
+            continue
+        g = actor.grants.get(name)
+        reasons = g.reasons if g else (
+            ("user is disabled",) if not user.is_active else ("no role of this user grants it",))
+        label = decl.label_en if actor.locale == "en" and decl.label_en else decl.label
+        lines.append(AccessLine(name, label, plugin, g is not None,
+                                (g.scope if g else None), reasons))
+    return actor, lines

@@ -1,0 +1,154 @@
+"""Pytest plugin for Mosaic CRM and its plugin authors (registered through ``pytest11``).
+
+Fixtures:
+
+* ``crm_database_url`` — the database under test: ``CRM_TEST_DATABASE_URL`` (e.g.
+  ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``; a private database is created
+  per test session) or a SQLite file.
+* ``make_kernel(plugins=(), enabled=(), strict=True)`` — a kernel on a fresh, migrated database
+  with only the given plugin manifests (no entry-point autoload), ``enabled`` switched on.
+* ``kernel`` — ``make_kernel()`` with the kernel alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from crm_core.kernel import Kernel
+from crm_core.plugin_system.manifest import Manifest
+from crm_core.settings import Secrets, Settings
+
+_SECRETS = Secrets.generate()
+
+
+def _pg_create_database(base_url: str) -> str:
+    url = make_url(base_url)
+    name = f"crm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_drop_database(db_url: str) -> None:
+    url = make_url(db_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def settings_for(url: str, **extra: Any) -> Settings:
+    return Settings(database_url=url, **extra).with_secrets(_SECRETS)
+
+
+def build_schema(url: str) -> None:
+    """Create the kernel schema on an empty database (the same path ``crm migrate`` takes)."""
+    from crm_core.migrate import migrate
+
+    k = Kernel(settings_for(url), autoload=False, strict=True)
+    try:
+        migrate(k)
+    finally:
+        k.shutdown()
+
+
+class _Databases:
+    """Hands out a fresh migrated database per test: a copied SQLite file, or a truncated
+    PostgreSQL database migrated once per session."""
+
+    def __init__(self, base_url: str | None, tmp: Path) -> None:
+        self.base_url = base_url
+        self.tmp = tmp
+        self.template: Path | None = None
+        self.pg_url: str | None = None
+
+    @property
+    def is_pg(self) -> bool:
+        return bool(self.base_url and self.base_url.startswith("postgresql"))
+
+    def fresh(self, dest_dir: Path) -> str:
+        if self.is_pg:
+            assert self.base_url
+            if self.pg_url is None:
+                self.pg_url = _pg_create_database(self.base_url)
+                build_schema(self.pg_url)
+            else:
+                self._truncate(self.pg_url)
+            return self.pg_url
+        if self.template is None:
+            self.template = self.tmp / "template.db"
+            build_schema(f"sqlite:///{self.template}")
+        dest = dest_dir / "crm.db"
+        shutil.copyfile(self.template, dest)
+        return f"sqlite:///{dest}"
+
+    def _truncate(self, url: str) -> None:
+        eng = create_engine(url)
+        with eng.begin() as c:
+            names = [t for t in inspect(c).get_table_names() if t != "alembic_version"]
+            core = [n for n in names if n.startswith("crm_")]
+            other = [n for n in names if not n.startswith("crm_")]
+            for n in other:  # test plugins' tables: dropped, each test declares its own
+                c.execute(text(f'DROP TABLE IF EXISTS "{n}" CASCADE'))
+            if core:
+                c.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in core)
+                               + " RESTART IDENTITY CASCADE"))
+        eng.dispose()
+
+    def close(self) -> None:
+        if self.pg_url:
+            _pg_drop_database(self.pg_url)
+
+
+@pytest.fixture(scope="session")
+def _crm_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
+    dbs = _Databases(os.environ.get("CRM_TEST_DATABASE_URL") or None,
+                     tmp_path_factory.mktemp("crm-template"))
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture
+def crm_database_url(_crm_databases: _Databases, tmp_path: Path) -> str:
+    return _crm_databases.fresh(tmp_path)
+
+
+@pytest.fixture
+def make_kernel(crm_database_url: str) -> Iterator[Callable[..., Kernel]]:
+    made: list[Kernel] = []
+
+    def factory(
+        plugins: list[Manifest] | tuple[Manifest, ...] = (),
+        enabled: list[str] | tuple[str, ...] = (),
+        strict: bool = True,
+        **settings: Any,
+    ) -> Kernel:
+        from crm_core.migrate import enable_plugins
+
+        settings.setdefault("plugin_refresh_seconds", 0.0)
+        k = Kernel(settings_for(crm_database_url, **settings), plugins=plugins,
+                   autoload=False, strict=strict)
+        made.append(k)
+        if enabled:
+            enable_plugins(k, list(enabled))
+        return k
+
+    yield factory
+    for k in made:
+        k.shutdown()
+
+
+@pytest.fixture
+def kernel(make_kernel: Callable[..., Kernel]) -> Kernel:
+    return make_kernel()
