@@ -1,0 +1,1 @@
+"""Tools for developers of Mosaic CRM and its plugins (not loaded at run time)."""
