@@ -46,6 +46,14 @@ def register_permissions(kernel: Kernel) -> list[Action]:
     return list(KERNEL_ACTIONS)
 
 
+@hookimpl
+def register_jobs(kernel: Kernel) -> list[Any]:
+    """The kernel's own jobs (``crm_core.core_jobs``)."""
+    from crm_core.core_jobs import core_jobs
+
+    return core_jobs()
+
+
 @hookimpl(trylast=True)
 def find_customer_matches(
     kernel: Kernel, ctx: Ctx, name: str | None, phone: str | None, email: str | None

@@ -9,8 +9,13 @@ Each fire of a job goes through :func:`run_job`, which inserts a ``JobRun(job_id
 first: the unique key makes a fire that was already done (a takeover, a duplicated fire) a no-op.
 ``fire_key`` is the scheduled run time in UTC (``2024-05-01T02:00:00Z``). Interval triggers are
 anchored to a fixed start date, so every host computes the same fire times and therefore the same
-keys. Cron triggers run in UTC unless the job's ``trigger_args`` name a ``timezone``. A job with
+keys. Cron triggers run in the deployment's time zone (``default_timezone``) unless the job's
+``trigger_args`` name a ``timezone``. A job with
 ``jitter`` gets per-host fire keys and loses this guarantee.
+
+When a host becomes active it also fires, once, each job's latest scheduled time that is still
+within the job's ``misfire_grace_time`` (a fire due while no scheduler ran, during a takeover or a
+restart); if the previous scheduler already ran it, its ``JobRun`` row makes this a no-op.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ import os
 import signal
 import socket
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 from apscheduler.executors.base import run_job as _aps_run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -33,6 +39,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from crm_core.asyncutil import resolve
 from crm_core.db import utcnow
@@ -68,16 +75,33 @@ def fire_key_for(run_time: datetime) -> str:
     return run_time.isoformat(timespec=spec) + "Z"
 
 
-def make_trigger(decl: JobDecl) -> BaseTrigger:
-    """The APScheduler trigger for a job declaration (``interval`` anchored, ``cron`` in UTC)."""
+def make_trigger(decl: JobDecl, tz: str | None = None) -> BaseTrigger:
+    """The APScheduler trigger for a job declaration: ``interval`` anchored so every host
+    computes the same fire times; ``cron`` in ``tz`` (the deployment's time zone, so "02:00"
+    means 02:00 where the company is) unless the job's ``trigger_args`` name a ``timezone``."""
     args: dict[str, Any] = dict(decl.trigger_args)
-    args.setdefault("timezone", UTC)
+    if decl.trigger == "cron":
+        args.setdefault("timezone", ZoneInfo(tz) if tz else UTC)
+    else:
+        args.setdefault("timezone", UTC)
     if decl.trigger == "interval":
         args.setdefault("start_date", INTERVAL_ANCHOR)
         return IntervalTrigger(**args)
     if decl.trigger == "cron":
         return CronTrigger(**args)
     raise ValueError(f"job {decl.id}: unknown trigger {decl.trigger!r} (use 'interval' or 'cron')")
+
+
+def last_fire_time(trigger: BaseTrigger, since: datetime, now: datetime) -> datetime | None:
+    """The latest fire time of ``trigger`` in ``[since, now]``, or ``None``."""
+    last: datetime | None = None
+    t = trigger.get_next_fire_time(None, since)
+    for _ in range(10_000):
+        if t is None or t > now:
+            break
+        last = t
+        t = trigger.get_next_fire_time(None, t + timedelta(microseconds=1))
+    return last
 
 
 # -- running one fire ----------------------------------------------------------------------------
@@ -117,7 +141,7 @@ def run_job(kernel: Kernel, job_id: str, fire_key: str, *, owner: str = "") -> J
         outcome, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
     try:
         with kernel.new_session(write=True) as s, s.begin():
-            s.execute(update(JobRun).where(JobRun.id == run.id)
+            s.execute(update(JobRun).where(col(JobRun.id) == run.id)
                       .values(status=outcome, error=error, finished_at=utcnow()))
     except Exception:
         log.exception("could not record the end of job %s (fire %s)", job_id, fire_key)
@@ -211,14 +235,18 @@ class SchedulerHost:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> bool:
-        """Try the lock once; run the scheduler if it is ours, else stand by. Returns
-        ``is_active``. Calling it again while started does nothing."""
+        """Try the lock once; run the scheduler if it is ours, else stand by (an error, such as
+        an unreachable database, is logged and the host stands by). Returns ``is_active``.
+        Calling it again while started does nothing."""
         with self._mu:
             if self._running:
                 return self.is_active
             self._running = True
             self._stopping.clear()
-            self._try_activate()
+            try:
+                self._try_activate()
+            except Exception:  # e.g. the database is unreachable: stand by and retry
+                log.exception("could not start the scheduler; standing by")
             if self.retry_seconds:
                 self._thread = threading.Thread(
                     target=self._monitor, name="crm-scheduler-monitor", daemon=True
@@ -279,17 +307,26 @@ class SchedulerHost:
                 executors={"default": _FireTimeExecutor(
                     self.max_workers, pool_kwargs={"thread_name_prefix": "crm-job"})},
             )
+            now = datetime.now(UTC)
             for job_id, (decl, plugin) in sorted(self.kernel.jobs.items()):
                 try:
-                    trigger = make_trigger(decl)
+                    trigger = make_trigger(decl, self.kernel.settings.default_timezone)
                 except Exception:
                     log.exception("job %s of plugin %s has an invalid trigger; not scheduled",
                                   job_id, plugin)
                     continue
+                extra: dict[str, Any] = {}
+                # Catch up the latest fire still within its grace time: it may have been due
+                # while no scheduler ran (a takeover, a restart). JobRun makes it a no-op if
+                # the previous scheduler did run it.
+                grace = timedelta(seconds=decl.misfire_grace_time or 0)
+                missed = last_fire_time(trigger, now - grace, now) if grace else None
+                if missed is not None:
+                    extra["next_run_time"] = missed
                 sched.add_job(
                     self._fire, trigger=trigger, args=[job_id], id=job_id, name=job_id,
                     misfire_grace_time=decl.misfire_grace_time, coalesce=True,
-                    max_instances=1, replace_existing=True,
+                    max_instances=1, replace_existing=True, **extra,
                 )
             sched.start()
         except BaseException:
@@ -318,13 +355,13 @@ def run_worker(
     kernel: Kernel,
     *,
     stop_event: threading.Event | None = None,
-    retry_seconds: float = DEFAULT_RETRY_SECONDS,
+    retry_seconds: float | None = DEFAULT_RETRY_SECONDS,
 ) -> int:
     """Body of ``crm worker``: start the kernel and a :class:`SchedulerHost`, block until SIGINT or
     SIGTERM (or ``stop_event``), then stop the host and shut the kernel down. Returns the exit
     code. Signal handlers are installed only when called from the main thread."""
     stop = stop_event or threading.Event()
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("worker got signal %s; stopping", signum)
@@ -342,7 +379,7 @@ def run_worker(
             pass
     finally:
         host.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         kernel.shutdown()
     return 0
