@@ -15,8 +15,9 @@ def resolve(value: Any) -> Any:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(_await(value))
-    # Called from inside a running loop (a sync hook caller in async code): run the awaitable
-    # on a private loop in a helper thread so we neither block nor re-enter the caller's loop.
+    # Called from inside a running loop (a sync hook caller in async code): asyncio.run would
+    # refuse, so run the awaitable on a private loop in a helper thread and wait for it. The
+    # caller's loop is blocked meanwhile (as by any sync call) but never re-entered.
     box: dict[str, Any] = {}
 
     def runner() -> None:

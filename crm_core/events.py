@@ -19,13 +19,16 @@ from sqlalchemy.orm import Session
 from crm_core.asyncutil import resolve
 from crm_core.db import utcnow
 from crm_core.models import OutboxEvent, OutboxRetry
+from crm_core.plugin_system.host import call_impl
 
 if TYPE_CHECKING:
     from crm_core.context import Ctx
     from crm_core.kernel import Kernel
 
 log = logging.getLogger("crm.events")
-ENTITY_HOOKS = {"created": "on_entity_created", "updated": "on_entity_updated", "deleted": "on_entity_deleted"}
+ENTITY_HOOKS = {
+    "created": "on_entity_created", "updated": "on_entity_updated", "deleted": "on_entity_deleted",
+}
 MAX_ATTEMPTS = 10
 STALE_AFTER = timedelta(seconds=30)
 
@@ -135,7 +138,7 @@ class EventDispatcher:
                 continue
             try:
                 for impl in impls:
-                    resolve(impl.function(kernel=self.kernel, event=ev))
+                    resolve(call_impl(impl, kernel=self.kernel, event=ev))
                 delivered_to.append(plugin)
             except Exception as exc:
                 log.warning("plugin %s failed on event %s #%s: %r", plugin, ev.name, ev.id, exc)

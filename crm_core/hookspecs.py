@@ -125,6 +125,7 @@ def register_cli_commands(kernel: Kernel) -> list[click.Command]:
 
     :param kernel: the kernel being built.
     :return: click commands or groups.
+    Called when the ``crm`` command line builds its command tree, for enabled plugins.
     Added in 0.1.
     """
 

@@ -14,7 +14,7 @@ from crm_core.db import make_engine, writer
 from crm_core.declarations import Action, EntityDecl, JobDecl, MenuItem, RouteDecl
 from crm_core.errors import PluginError
 from crm_core.permissions.actor import SYSTEM, Actor
-from crm_core.plugin_system.host import CORE, PluginHost
+from crm_core.plugin_system.host import CORE, PluginHost, call_impl
 from crm_core.plugin_system.manifest import Manifest
 from crm_core.settings import Settings
 
@@ -51,8 +51,13 @@ class Kernel:
         self.menu: list[tuple[MenuItem, str]] = []
         self.routes: list[tuple[RouteDecl, str]] = []
         self.tables: dict[str, str] = {}  # table name → plugin
-        self.host.load(self.host._read_enabled())
-        self._collect()
+        try:
+            self.host.load(self.host._read_enabled())
+            self._collect()
+        except BaseException:
+            if engine is None:  # a kernel that can't start must not leak its connections
+                self.engine.dispose()
+            raise
         from crm_core.events import EventDispatcher
 
         self.events = EventDispatcher(self)
@@ -67,24 +72,40 @@ class Kernel:
 
     # -- declarations ----------------------------------------------------------------------
     def _collect(self) -> None:
-        for plugin in [CORE, *self.host.order]:
-            try:
-                self._collect_one(plugin)
-            except PluginError as exc:
-                if plugin == CORE:
-                    raise
-                self._forget(plugin)
-                self.host._fail(plugin, str(exc))
-                self.host.order.remove(plugin)
+        self._collect_one(CORE)
+        for plugin in list(self.host.order):
+            manifest = self.host.records[plugin].manifest
+            assert manifest is not None
+            bad_dep = next((d for d in manifest.depends if d not in self.host.order), None)
+            if bad_dep:
+                error = f"plugin {plugin} depends on {bad_dep}, which failed to load"
+            else:
+                try:
+                    self._collect_one(plugin)
+                    continue
+                except PluginError as exc:
+                    error = str(exc)
+                except Exception as exc:  # a broken plugin is contained, not fatal
+                    error = f"plugin {plugin} failed to declare its contributions: {exc!r}"
+            self._forget(plugin)
+            self.host.order.remove(plugin)
+            self.host._fail(plugin, error)
 
     def _call_one(self, hook: str, plugin: str) -> list[Any]:
+        from crm_core.asyncutil import resolve
+
         out: list[Any] = []
         for impl in getattr(self.host.pm.hook, hook).get_hookimpls():
-            if impl.plugin_name == plugin:
-                out.extend(impl.function(kernel=self) or [])
+            if impl.plugin_name == plugin and not (impl.wrapper or impl.hookwrapper):
+                out.extend(resolve(call_impl(impl, kernel=self)) or [])
         return out
 
-    def _claim(self, kind: str, key: str, plugin: str, registry: dict[str, Any]) -> None:
+    def _claim(
+        self, kind: str, key: str, plugin: str, registry: dict[str, Any], staged: set[str]
+    ) -> None:
+        if key in staged:
+            raise PluginError(f"{kind} {key!r} is declared twice by {plugin}")
+        staged.add(key)
         if key in registry:
             other = registry[key][1] if isinstance(registry[key], tuple) else registry[key]
             raise PluginError(f"{kind} {key!r} is declared by both {other} and {plugin}")
@@ -94,22 +115,23 @@ class Kernel:
         staged_entities = self._call_one("register_entities", plugin)
         staged_actions = self._call_one("register_permissions", plugin)
         staged_jobs = self._call_one("register_jobs", plugin)
+        seen: dict[str, set[str]] = {"table": set(), "entity": set(), "permission": set(), "job": set()}
         for e in staged_entities:
             table = e.model.__tablename__
             if plugin != CORE and not table.startswith(prefix):
                 raise PluginError(f"plugin {plugin}: table {table!r} must start with {prefix!r}")
             if plugin != CORE and not e.name.startswith(plugin + "."):
                 raise PluginError(f"plugin {plugin}: entity {e.name!r} must start with {plugin}.")
-            self._claim("table", table, plugin, self.tables)
-            self._claim("entity", e.name, plugin, self.entities)
+            self._claim("table", table, plugin, self.tables, seen["table"])
+            self._claim("entity", e.name, plugin, self.entities, seen["entity"])
         for a in staged_actions:
             if plugin != CORE and not a.name.startswith(plugin + "."):
                 raise PluginError(f"plugin {plugin}: permission {a.name!r} must start with {plugin}.")
-            self._claim("permission", a.name, plugin, self.actions)
+            self._claim("permission", a.name, plugin, self.actions, seen["permission"])
         for j in staged_jobs:
             if not j.id.startswith(plugin + "."):
                 raise PluginError(f"plugin {plugin}: job id {j.id!r} must start with {plugin}.")
-            self._claim("job", j.id, plugin, self.jobs)
+            self._claim("job", j.id, plugin, self.jobs, seen["job"])
         for e in staged_entities:
             self.tables[e.model.__tablename__] = plugin
             self.entities[e.name] = (e, plugin)
@@ -161,7 +183,7 @@ class Kernel:
 
         for impl in self.host.impls(hook):
             try:
-                resolve(impl.function(kernel=self, **kwargs))
+                resolve(call_impl(impl, kernel=self, **kwargs))
             except Exception:
                 log.exception("plugin %s failed in %s", impl.plugin_name, hook)
                 if self.host.strict:

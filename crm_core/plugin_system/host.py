@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from crm_core import __version__, hookspecs
+from crm_core.asyncutil import resolve
 from crm_core.db import utcnow
 from crm_core.errors import PluginDependencyError, PluginError
 from crm_core.models import PluginState
@@ -127,24 +129,52 @@ class PluginHost:
                 continue
             try:
                 rec.obj = _import_hooks(good[name])
+                if good[name].hookspecs is not None:
+                    # before registering anything that implements them (dependents load later)
+                    self.pm.add_hookspecs(_import_hookspecs(good[name]))
                 self.pm.register(rec.obj, name=name)
             except Exception as exc:
                 if self.strict:
                     raise PluginError(f"plugin {name} failed to load: {exc!r}") from exc
                 self._fail(name, f"plugin {name} failed to load: {exc!r}")
                 continue
-            unknown = [
-                hc.name for hc in self.pm.get_hookcallers(rec.obj) or [] if not hc.has_spec()
-            ]
-            if unknown:
-                self._fail(
-                    name, f"plugin {name} implements unknown hook(s) {', '.join(sorted(unknown))}"
-                )
+            problem = self._check_impls(name, rec.obj)
+            if problem:
+                self._fail(name, problem)
                 continue
             self.order.append(name)
         self.pm.check_pending()
         if self.kernel.settings.trace_hooks:
             self._trace()
+
+    def _check_impls(self, name: str, obj: Any) -> str | None:
+        """Why the hook implementations of a just registered plugin can't run, or ``None``."""
+        unknown: list[str] = []
+        not_sync: list[str] = []
+        renamed: list[str] = []
+        for hc in self.pm.get_hookcallers(obj) or []:
+            impls = [i for i in hc.get_hookimpls() if i.plugin is obj]
+            if not hc.has_spec():
+                unknown.extend(hc.name for i in impls if not i.optionalhook)
+                continue
+            assert hc.spec is not None
+            if hc.spec.opts.get("firstresult"):
+                not_sync.extend(hc.name for i in impls if _is_async(i.function))
+            # disabled plugins are filtered out of hook calls by attribute name
+            renamed.extend(hc.name for i in impls if not hasattr(obj, hc.name))
+        if unknown:
+            return f"plugin {name} implements unknown hook(s) {', '.join(sorted(unknown))}"
+        if not_sync:
+            return (f"plugin {name}: first-result hook(s) {', '.join(sorted(not_sync))} "
+                    "must be synchronous")
+        if renamed:
+            return (f"plugin {name}: name the implementation of {', '.join(sorted(renamed))} "
+                    "after the hook (specname is not supported)")
+        try:
+            hash(obj)
+        except TypeError:
+            return f"plugin {name}: its hooks object must be hashable"
+        return None
 
     def _trace(self) -> None:
         tlog = logging.getLogger("crm.hooks")
@@ -194,23 +224,31 @@ class PluginHost:
     def is_enabled(self, name: str) -> bool:
         return name == CORE or name in self.enabled()
 
-    def hook_caller(self, hook_name: str) -> Any:
-        disabled = frozenset(n for n in self.order if n not in self.enabled())
-        if not disabled:
-            return getattr(self.pm.hook, hook_name)
+    def hook_caller(self, hook_name: str) -> HookCall:
+        """A caller of ``hook_name`` over the enabled plugins (and the kernel), in hook order.
+
+        Call it with keyword arguments; all-results hooks return the list of results with
+        awaitables resolved, first-result hooks the first non-``None`` result."""
+        enabled = self.enabled()
+        disabled = frozenset(n for n in self.order if n not in enabled)
         key = (hook_name, disabled)
         caller = self._subset_cache.get(key)
         if caller is None:
             objs = [self.records[n].obj for n in disabled]
-            caller = self.pm.subset_hook_caller(hook_name, remove_plugins=objs)
+            caller = HookCall(self.pm.subset_hook_caller(hook_name, remove_plugins=objs))
             self._subset_cache[key] = caller
         return caller
 
     def impls(self, hook_name: str, include_disabled: bool = False) -> list[Any]:
-        """Hook implementations in call order (last registered first), enabled only."""
+        """Hook implementations in call order (last registered first), enabled only, for the
+        kernel to call one by one with :func:`call_impl`. Wrappers are left out: they only
+        apply to calls made through :meth:`hook_caller`."""
+        enabled = self.enabled()
         out = []
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-            if include_disabled or impl.plugin_name == CORE or self.is_enabled(impl.plugin_name):
+            if impl.wrapper or impl.hookwrapper:
+                continue
+            if include_disabled or impl.plugin_name == CORE or impl.plugin_name in enabled:
                 out.append(impl)
         return out
 
@@ -245,11 +283,13 @@ class PluginHost:
         current = self.enabled(refresh=True)
         manifests = self.manifests()
         dependents = sorted(d for d in dependents_closure(manifests, names) if d in current)
-        if dependents and not cascade:
+        # glue plugins (auto_install) switched on with their dependencies go off with them
+        blocking = [d for d in dependents if not manifests[d].auto_install]
+        if blocking and not cascade:
             raise PluginDependencyError(
                 f"cannot disable {', '.join(names)}: enabled plugin(s) "
-                f"{', '.join(dependents)} depend on it (use --cascade to disable them too)",
-                dependents=dependents,
+                f"{', '.join(blocking)} depend on it (use --cascade to disable them too)",
+                dependents=blocking,
             )
         todo = set(names) | set(dependents)
         return [n for n in reversed(self.order) if n in todo and n in current]
@@ -269,6 +309,50 @@ class PluginHost:
                 row.error = None
                 row.updated_at = utcnow()
         self.enabled(refresh=True)
+
+
+class HookCall:
+    """A pluggy hook caller that applies the kernel's async rule: a hook implementation may
+    return an awaitable, which is resolved (first-result hooks are synchronous, checked at
+    load). Other attributes are the pluggy caller's."""
+
+    def __init__(self, caller: Any) -> None:
+        self._caller = caller
+        spec = caller.spec
+        self._firstresult = bool(spec and spec.opts.get("firstresult"))
+
+    def __call__(self, **kwargs: Any) -> Any:
+        result = self._caller(**kwargs)
+        if self._firstresult:
+            return result
+        out = []
+        for i, r in enumerate(result):
+            try:
+                out.append(resolve(r))
+            except BaseException:
+                for rest in result[i + 1 :]:  # never awaited: close, don't leak a warning
+                    if inspect.iscoroutine(rest):
+                        rest.close()
+                raise
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._caller, name)
+
+
+def call_impl(impl: Any, **kwargs: Any) -> Any:
+    """Call one hook implementation the way pluggy does: with only the arguments it names
+    (an implementation may accept a subset of the hook's parameters)."""
+    return impl.function(*[kwargs[a] for a in impl.argnames])
+
+
+def _is_async(func: Any) -> bool:
+    return inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)
+
+
+def _import_hookspecs(manifest: Manifest) -> Any:
+    specs = manifest.hookspecs
+    return importlib.import_module(specs) if isinstance(specs, str) else specs
 
 
 def _import_hooks(manifest: Manifest) -> Any:

@@ -13,7 +13,14 @@ from crm_core.errors import PluginError
 
 STAGES = ("startup", "growth", "mature", "traditional")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-RESERVED_NAMES = frozenset({"core", "crm", "api", "admin", "static", "auth", "login", "logout"})
+# Plugin names are namespaces (tables, routes, permissions, job ids): the kernel's own are taken.
+KERNEL_NAMESPACES = frozenset({
+    "customers", "contacts", "followups", "users", "teams", "roles", "custom_fields", "plugins",
+    "audit",
+})
+RESERVED_NAMES = frozenset(
+    {"core", "crm", "api", "admin", "static", "auth", "login", "logout"} | KERNEL_NAMESPACES
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,9 @@ class Manifest:
     when the plugin is loaded) or, for plugins built in code (tests, examples), the object itself.
     ``migrations`` is the dotted path of the package holding its Alembic revisions (branch label =
     plugin name); without it, the kernel creates the plugin's declared tables directly.
+    ``hookspecs`` is the dotted path of the module (or the object) holding the hook
+    specifications this plugin lets its dependents implement; they are added before the plugin
+    registers, so a dependent's implementations are checked against them.
     """
 
     name: str
@@ -38,6 +48,7 @@ class Manifest:
     migrations: str | None = None
     label: dict[str, str] = field(default_factory=dict)  # locale → display name
     summary_i18n: dict[str, str] = field(default_factory=dict)
+    hookspecs: Any = None
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name or ""):

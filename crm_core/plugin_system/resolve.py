@@ -37,7 +37,9 @@ def find_problems(
                 continue
             bad = [d for d in m.depends if d in problems]
             if bad:
-                problems[m.name] = f"plugin {m.name} depends on {bad[0]}, which cannot run: {problems[bad[0]]}"
+                problems[m.name] = (
+                    f"plugin {m.name} depends on {bad[0]}, which cannot run: {problems[bad[0]]}"
+                )
                 changed = True
     return problems
 
