@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.types import TypeDecorator
@@ -19,14 +19,13 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+    # ``crm_core.migrate.new_revision`` limits autogenerate to one branch's tables.
     prefix = config.attributes.get("table_prefix")
-    if prefix and type_ == "table" and not (name or "").startswith(prefix):
-        return False
-    return include_name(name, type_, parent_names)
+    return not (prefix and type_ == "table" and not (name or "").startswith(prefix))
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Revisions use plain SQLAlchemy types, not SQLModel's wrappers (AutoString, UTCDateTime).
     if type_ == "type" and isinstance(obj, TypeDecorator) and _from_sqlmodel(obj):
         return f"sa.{obj.impl_instance!r}"
@@ -50,7 +49,8 @@ def run_migrations_online() -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        include_name=_include_name,
+        include_name=include_name,
+        include_object=_include_object,
         render_item=_render_item,
         on_version_apply=_record,
     )

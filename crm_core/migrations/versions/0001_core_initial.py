@@ -5,7 +5,7 @@ triggers on SQLite, a pg_trgm GIN index on PostgreSQL. A later revision that reb
 ``crm_customer`` through batch mode on SQLite drops its triggers and must recreate them.
 
 Revision ID: core_0001
-Revises:
+Revises: (base of its branch)
 Create Date: 2026-11-23 03:36:15.167463
 """
 
