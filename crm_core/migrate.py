@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from crm_core.errors import PluginError
+from crm_core.locks import advisory_key
 
 if TYPE_CHECKING:
     from crm_core.kernel import Kernel
@@ -82,6 +83,9 @@ def migrate(kernel: Kernel, plugins: list[str] | None = None) -> list[str]:
         plugins = [n for n in kernel.host.order if n in enabled]
     manifests = kernel.host.manifests()
     with kernel.write_engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # two processes migrating at once queue here (SQLite: BEGIN IMMEDIATE does it)
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({advisory_key('crm-migrate')})")
         cfg = alembic_config(kernel, conn)
         lines: list[str] = cfg.attributes["applied"]
         _upgrade(cfg, f"{CORE}@head")

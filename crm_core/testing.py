@@ -72,6 +72,7 @@ class _Databases:
         self.tmp = tmp
         self.template: Path | None = None
         self.pg_url: str | None = None
+        self.pg_versions: list[str] = []
 
     @property
     def is_pg(self) -> bool:
@@ -83,6 +84,11 @@ class _Databases:
             if self.pg_url is None:
                 self.pg_url = _pg_create_database(self.base_url)
                 build_schema(self.pg_url)
+                eng = create_engine(self.pg_url)
+                with eng.connect() as c:
+                    rows = c.execute(text("SELECT version_num FROM alembic_version"))
+                    self.pg_versions = list(rows.scalars())
+                eng.dispose()
             else:
                 self._truncate(self.pg_url)
             return self.pg_url
@@ -104,6 +110,10 @@ class _Databases:
             if core:
                 c.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in core)
                                + " RESTART IDENTITY CASCADE"))
+            # the plugin branches went with their tables: back to the kernel's heads
+            c.execute(text("DELETE FROM alembic_version"))
+            for v in self.pg_versions:
+                c.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": v})
         eng.dispose()
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, create_engine, delete, insert, inspect, text, update
+from sqlalchemy import MetaData, delete, insert, inspect, text, update
 from sqlmodel import Field, SQLModel
 
 from crm_core.declarations import EntityDecl
@@ -93,20 +93,10 @@ def empty_kernel(crm_database_url: str, tmp_path: Path) -> Iterator[Kernel]:
 
 
 @pytest.fixture
-def migplug(monkeypatch: pytest.MonkeyPatch, crm_database_url: str) -> Iterator[Manifest]:
+def migplug(monkeypatch: pytest.MonkeyPatch) -> Manifest:
+    # crm_core.testing resets alembic_version to the kernel's heads between tests
     monkeypatch.syspath_prepend(str(FIXTURES))
-    # The PostgreSQL test database is shared by the session and only its tables are reset
-    # between tests: put alembic_version back too, or later kernels (without migplug) could
-    # not migrate.
-    engine = create_engine(crm_database_url)
-    with engine.connect() as conn:
-        before = list(conn.scalars(text("SELECT version_num FROM alembic_version")))
-    yield importlib.import_module("migplug.manifest").MANIFEST
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM alembic_version"))
-        for version in before:
-            conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": version})
-    engine.dispose()
+    return importlib.import_module("migplug.manifest").MANIFEST
 
 
 def test_migrate_builds_an_empty_database_once(empty_kernel: Kernel) -> None:
