@@ -91,6 +91,8 @@ def normalize_id_number(raw: str) -> str:
 def mask_id_number(value: str | None) -> str | None:
     if not value:
         return value
+    if len(value) <= 7:  # too short to show both ends without showing all of it
+        return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 

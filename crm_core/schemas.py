@@ -109,16 +109,18 @@ class ContactCreate(ContactIn):
 
 
 class ContactUpdate(_In):
+    # the same limits as on create: past them the database refuses the value (PostgreSQL)
     name: str | None = Field(default=None, min_length=1, max_length=120)
-    title: str | None = None
+    title: str | None = Field(default=None, max_length=120)
     is_primary: bool | None = None
     phone: str | None = None
     email: str | None = None
     id_number: str | None = None
-    wechat: str | None = None
-    remark: str | None = None
+    wechat: str | None = Field(default=None, max_length=64)
+    remark: str | None = Field(default=None, max_length=2000)
     custom: dict[str, Any] | None = None
 
+    _n = field_validator("name")(lambda v: normalize_name(v) if v is not None else None)
     _p = field_validator("phone")(_phone)
     _e = field_validator("email")(_email)
     _i = field_validator("id_number")(_id_number)
@@ -159,9 +161,9 @@ class CustomerUpdate(_In):
     region: str | None = Field(default=None, max_length=32)
     first_contact_date: date | None = None
     id_number: str | None = None
-    address: str | None = None
-    website: str | None = None
-    remark: str | None = None
+    address: str | None = Field(default=None, max_length=300)
+    website: str | None = Field(default=None, max_length=200)
+    remark: str | None = Field(default=None, max_length=2000)
     custom: dict[str, Any] | None = None
 
     _t = field_validator("type")(lambda v: _choice(v, CUSTOMER_TYPES, "type"))
@@ -193,8 +195,8 @@ class FollowUpUpdate(_In):
     method: str | None = None
     occurred_at: datetime | None = None
     content: str | None = Field(default=None, min_length=1, max_length=5000)
-    feedback: str | None = None
-    next_step: str | None = None
+    feedback: str | None = Field(default=None, max_length=2000)
+    next_step: str | None = Field(default=None, max_length=1000)
     next_step_due: date | None = None
 
     _m = field_validator("method")(lambda v: _choice(v, FOLLOWUP_METHODS, "method"))

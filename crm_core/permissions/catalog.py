@@ -28,17 +28,20 @@ def _flag(name: str, zh: str, en: str, *roles: str, sensitive: bool = False) -> 
 
 
 KERNEL_ACTIONS: list[Action] = [
-    _rec("customer", "read", "查看客户", "Read customers", **{M: "team", R: "own", S: "all", K: "all", V: "all"}),
+    _rec("customer", "read", "查看客户", "Read customers",
+         **{M: "team", R: "own", S: "all", K: "all", V: "all"}),
     _rec("customer", "create", "新建客户", "Create customers", **{M: "team", R: "own"}),
     _rec("customer", "update", "编辑客户", "Edit customers", **{M: "team", R: "own"}),
     _rec("customer", "delete", "删除客户", "Delete customers", **{M: "team"}),
     _rec("customer", "export", "导出客户", "Export customers", **{M: "team", K: "all"}),
     _rec("customer", "assign", "分配负责人", "Reassign owners", **{M: "team"}),
-    _rec("contact", "read", "查看联系人", "Read contacts", **{M: "team", R: "own", S: "all", K: "all", V: "all"}),
+    _rec("contact", "read", "查看联系人", "Read contacts",
+         **{M: "team", R: "own", S: "all", K: "all", V: "all"}),
     _rec("contact", "create", "新建联系人", "Create contacts", **{M: "team", R: "own"}),
     _rec("contact", "update", "编辑联系人", "Edit contacts", **{M: "team", R: "own"}),
     _rec("contact", "delete", "删除联系人", "Delete contacts", **{M: "team", R: "own"}),
-    _rec("followup", "read", "查看跟进记录", "Read follow-ups", **{M: "team", R: "own", S: "all", K: "all", V: "all"}),
+    _rec("followup", "read", "查看跟进记录", "Read follow-ups",
+         **{M: "team", R: "own", S: "all", K: "all", V: "all"}),
     _rec("followup", "create", "新建跟进记录", "Log follow-ups", **{M: "team", R: "own", S: "all"}),
     _rec("followup", "update", "编辑跟进记录", "Edit follow-ups", **{M: "team", R: "own"}),
     _rec("followup", "delete", "删除跟进记录", "Delete follow-ups", **{M: "team"}),

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, Float, and_, cast, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from crm_core.context import Ctx
@@ -28,14 +28,14 @@ class FieldDefIn(BaseModel):
     entity: str
     key: str
     label: str = Field(min_length=1, max_length=120)
-    label_en: str = ""
+    label_en: str = Field(default="", max_length=120)
     type: str
     required: bool = False
     options: list[str] = []
-    regex: str | None = None
-    min_value: str | None = None
-    max_value: str | None = None
-    help_text: str = ""
+    regex: str | None = Field(default=None, max_length=300)
+    min_value: str | None = Field(default=None, max_length=40)
+    max_value: str | None = Field(default=None, max_length=40)
+    help_text: str = Field(default="", max_length=300)
     position: int = 0
 
     @field_validator("key")
@@ -66,20 +66,25 @@ class FieldDefIn(BaseModel):
 class FieldDefUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: str | None = None
-    label_en: str | None = None
+    label: str | None = Field(default=None, min_length=1, max_length=120)
+    label_en: str | None = Field(default=None, max_length=120)
     required: bool | None = None
     options: list[str] | None = None
-    regex: str | None = None
-    min_value: str | None = None
-    max_value: str | None = None
-    help_text: str | None = None
+    regex: str | None = Field(default=None, max_length=300)
+    min_value: str | None = Field(default=None, max_length=40)
+    max_value: str | None = Field(default=None, max_length=40)
+    help_text: str | None = Field(default=None, max_length=300)
     position: int | None = None
     active: bool | None = None
 
 
 def _check_def(d: FieldDefIn | CustomFieldDefinition) -> None:
     errors: dict[str, list[str]] = {}
+    if d.regex:  # also on update: a stored bad pattern would break every later write
+        try:
+            re.compile(d.regex)
+        except re.error as exc:
+            errors["regex"] = [f"not a valid regular expression: {exc}"]
     if d.type in ("choice", "multi_choice") and not d.options:
         errors["options"] = ["a choice field needs at least one option"]
     if d.type in ("number", "decimal", "date"):
@@ -119,6 +124,10 @@ def create_field(ctx: Ctx, data: Any) -> CustomFieldDefinition:
 def update_field(ctx: Ctx, field_id: int, data: Any, version: int | None = None) -> CustomFieldDefinition:
     require(ctx.actor, "custom_fields.manage")
     upd = parse(FieldDefUpdate, data).model_dump(exclude_unset=True)
+    nulls = {k: ["cannot be empty"] for k, v in upd.items()
+             if v is None and k not in ("regex", "min_value", "max_value")}  # NOT NULL columns
+    if nulls:
+        raise ValidationError("invalid custom field", nulls)
     with ctx.uow() as s:
         row = s.get(CustomFieldDefinition, field_id)
         if row is None:
@@ -264,7 +273,7 @@ def custom_filter(s: Session, model: Any, entity: str, key: str, raw: Any) -> Co
                 if op not in ("min", "max"):
                     raise ValueError("use min and max for ranges")
                 b = coerce_value(d, bound)
-                expr = col.as_float() if d.type in ("number", "decimal") else col.as_string()
+                expr = _numeric(col) if d.type in ("number", "decimal") else col.as_string()
                 bv = float(b) if d.type in ("number", "decimal") else b
                 conds.append(expr >= bv if op == "min" else expr <= bv)
             return and_(true(), *conds)
@@ -274,8 +283,15 @@ def custom_filter(s: Session, model: Any, entity: str, key: str, raw: Any) -> Co
     if d.type == "boolean":
         return col.as_boolean() == v
     if d.type in ("number", "decimal"):
-        return col.as_float() == float(v)
+        return _numeric(col) == float(v)
     return col.as_string() == str(v)
+
+
+def _numeric(col: Any) -> Any:
+    """A JSON number or numeric string as a number on both engines. Decimals are stored as
+    strings; SQLite's bare JSON_EXTRACT (what ``as_float()`` renders) would compare them as text
+    and never equal a number."""
+    return cast(col.as_string(), Float)
 
 
 def _jsonb() -> Any:

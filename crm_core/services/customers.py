@@ -16,7 +16,13 @@ from crm_core.context import Ctx
 from crm_core.db import contains_ci, dialect_insert, is_sqlite, utcnow
 from crm_core.errors import NotFound, PermissionDenied, ValidationError
 from crm_core.models import CodeSequence, Contact, Customer, TeamMember, User
-from crm_core.normalize import FormatError, mask_id_number, normalize_email, normalize_phone
+from crm_core.normalize import (
+    FormatError,
+    mask_id_number,
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+)
 from crm_core.permissions.scope import fetch_in_scope, require, scope_clause
 from crm_core.schemas import CustomerCreate, CustomerQuery, CustomerRead, CustomerUpdate
 from crm_core.services.base import (
@@ -98,7 +104,7 @@ def _name_clause(s: Session, q: str) -> ColumnElement[bool]:
 def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
     """``q`` matches a customer code, an exact phone or email of a contact, or part of the
     name. A role that may not see phones can't probe by phone."""
-    q = q.strip()
+    q = normalize_name(q)  # names are stored NFKC-normalised: full-width input must match too
     if not q:
         return true()
     if re.fullmatch(r"[Cc]\d{9,}", q):
@@ -163,6 +169,27 @@ def _sort(query: CustomerQuery) -> tuple[str, bool]:
     return SORTS[name], desc
 
 
+def _cursor_position(col_name: str, cursor: str) -> tuple[Any, Any]:
+    """(last sort value, last id) of a cursor, type-checked: a tampered cursor is a validation
+    error, never a database error."""
+    if col_name == "id":
+        (last_id,) = decode_cursor(cursor, 1)
+        last_val: Any = None
+    else:
+        last_val, last_id = decode_cursor(cursor, 2)
+    try:
+        if not isinstance(last_id, int) or isinstance(last_id, bool):
+            raise TypeError
+        if col_name in _DATETIME_SORTS:
+            last_val = datetime.fromisoformat(last_val)
+        elif col_name != "id" and not isinstance(last_val, str):
+            raise TypeError
+    except (TypeError, ValueError):
+        raise ValidationError("invalid cursor",
+                              {"cursor": ["not a cursor from a previous page"]}) from None
+    return last_val, last_id
+
+
 def list_customers(ctx: Ctx, query: CustomerQuery | dict[str, Any] | None = None) -> Page[CustomerRead]:
     """One keyset page of the customers the actor may read."""
     query = parse(CustomerQuery, query or {})
@@ -172,13 +199,10 @@ def list_customers(ctx: Ctx, query: CustomerQuery | dict[str, Any] | None = None
     with ctx.reader() as s:
         stmt = _filtered(ctx, s, query, "customers.read")
         if query.cursor:
+            last_val, last_id = _cursor_position(col_name, query.cursor)
             if col_name == "id":
-                (last_id,) = decode_cursor(query.cursor, 1)
                 stmt = stmt.where(Customer.id < last_id if desc else Customer.id > last_id)
             else:
-                last_val, last_id = decode_cursor(query.cursor, 2)
-                if col_name in _DATETIME_SORTS:
-                    last_val = datetime.fromisoformat(last_val)
                 key = tuple_(col, Customer.id)
                 stmt = stmt.where(key < (last_val, last_id) if desc else key > (last_val, last_id))
         if col_name == "id":
@@ -210,9 +234,15 @@ def count_customers(
 def export_customers(
     ctx: Ctx, query: CustomerQuery | dict[str, Any] | None = None, batch: int = 1000
 ) -> Iterator[CustomerRead]:
-    """Every customer the actor may export (``customers.export`` scope), in id order."""
+    """Every customer the actor may export (``customers.export`` scope), in id order.
+
+    Authorises and validates when called (not on first iteration), so a refusal comes before
+    anything is streamed."""
     require(ctx.actor, "customers.export")
-    query = parse(CustomerQuery, query or {})
+    return _export_batches(ctx, parse(CustomerQuery, query or {}), batch)
+
+
+def _export_batches(ctx: Ctx, query: CustomerQuery, batch: int) -> Iterator[CustomerRead]:
     last_id = 0
     while True:
         with ctx.reader() as s:
@@ -251,8 +281,12 @@ def create_customer(ctx: Ctx, data: CustomerCreate | dict[str, Any]) -> Customer
         contacts = list(d.contacts)
         if contacts and not any(c.is_primary for c in contacts):
             contacts[0] = contacts[0].model_copy(update={"is_primary": True})
-        for c in contacts:
-            add_contact_row(ctx, s, row, c, audit=False)
+        for i, c in enumerate(contacts):
+            try:
+                add_contact_row(ctx, s, row, c, audit=False)
+            except ValidationError as exc:  # say which contact: contacts.0.phone, not phone
+                raise ValidationError(exc.message, {f"contacts.{i}.{k}": v
+                                                    for k, v in exc.errors.items()}) from None
         payload = _public(row)
         record(ctx, s, action="customer.create", entity=ENTITY, entity_id=row.id,
                changes={k: [None, v] for k, v in payload.items() if v not in (None, {}, "")},
@@ -349,16 +383,29 @@ def assign_owner(ctx: Ctx, customer_ids: list[int], owner_id: int) -> int:
 
 
 # --- matching ----------------------------------------------------------------------------
+def _normalized(normalize: Any, value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    try:
+        return str(normalize(value))
+    except FormatError:
+        return None
+
+
 def exact_matches(
     ctx: Ctx, name: str | None = None, phone: str | None = None, email: str | None = None
 ) -> list[CustomerMatch]:
     conds: list[tuple[ColumnElement[bool], int, str]] = []
-    if phone:
+    # Stored blind indexes and emails are of normalised values, so normalise what was typed;
+    # a role that may not see phones can't probe by phone here either.
+    phone_n = _normalized(normalize_phone, phone) if ctx.actor.can("contacts.see_phone") else None
+    if phone_n:
         conds.append((Customer.id.in_(select(Contact.customer_id).where(
-            Contact.phone_bidx == ctx.kernel.cipher.blind_index(phone))), 100, "same phone"))
-    if email:
+            Contact.phone_bidx == ctx.kernel.cipher.blind_index(phone_n))), 100, "same phone"))
+    email_n = _normalized(normalize_email, email)
+    if email_n:
         conds.append((Customer.id.in_(select(Contact.customer_id).where(
-            Contact.email == email.lower())), 100, "same email"))
+            Contact.email == email_n)), 100, "same email"))
     if name:
         conds.append((Customer.name == name, 90, "same name"))
     out: dict[int, CustomerMatch] = {}

@@ -89,6 +89,8 @@ def update_followup(
 ) -> FollowUpRead:
     upd = parse(FollowUpUpdate, data).model_dump(exclude_unset=True)
     if "occurred_at" in upd:
+        if upd["occurred_at"] is None:  # not "now": a cleared time is a mistake, say so
+            raise ValidationError("invalid follow-up", {"occurred_at": ["cannot be empty"]})
         upd["occurred_at"] = _utc(upd["occurred_at"], ctx.actor.timezone)
         _check_time(upd["occurred_at"])
     with ctx.uow() as s:
@@ -145,8 +147,14 @@ def timeline(
             stmt = stmt.where(FollowUp.customer_id == customer_id)
         if cursor:
             at, last_id = decode_cursor(cursor, 2)
-            stmt = stmt.where(tuple_(FollowUp.occurred_at, FollowUp.id)
-                              < (datetime.fromisoformat(at), last_id))
+            try:
+                if not isinstance(last_id, int) or isinstance(last_id, bool):
+                    raise TypeError
+                at = datetime.fromisoformat(at)
+            except (TypeError, ValueError):  # a tampered cursor: say so, don't fail in SQL
+                raise ValidationError("invalid cursor",
+                                      {"cursor": ["not a cursor from a previous page"]}) from None
+            stmt = stmt.where(tuple_(FollowUp.occurred_at, FollowUp.id) < (at, last_id))
         rows = list(s.scalars(stmt.order_by(FollowUp.occurred_at.desc(), FollowUp.id.desc())
                               .limit(limit + 1)))
     more = len(rows) > limit
