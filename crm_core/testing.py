@@ -63,6 +63,21 @@ def build_schema(url: str) -> None:
         k.shutdown()
 
 
+def _delete_order(conn: Any, tables: list[str]) -> list[str]:
+    """Tables ordered so rows referencing others are deleted first."""
+    insp = inspect(conn)
+    deps = {t: {fk["referred_table"] for fk in insp.get_foreign_keys(t)} - {t} for t in tables}
+    order: list[str] = []
+    while deps:
+        leaves = sorted(t for t in deps if not any(t in d for o, d in deps.items() if o != t))
+        if not leaves:  # a cycle: fall back to any order, FKs cascade
+            leaves = sorted(deps)
+        for t in leaves:
+            order.append(t)
+            del deps[t]
+    return order
+
+
 class _Databases:
     """Hands out a fresh migrated database per test: a copied SQLite file, or a truncated
     PostgreSQL database migrated once per session."""
@@ -107,9 +122,13 @@ class _Databases:
             other = [n for n in names if not n.startswith("crm_")]
             for n in other:  # test plugins' tables: dropped, each test declares its own
                 c.execute(text(f'DROP TABLE IF EXISTS "{n}" CASCADE'))
-            if core:
-                c.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in core)
-                               + " RESTART IDENTITY CASCADE"))
+            # DELETE is several times faster than TRUNCATE on small tables; children first
+            for n in _delete_order(c, core):
+                c.execute(text(f'DELETE FROM "{n}"'))
+            for (seq,) in c.execute(text(
+                    "SELECT sequence_name FROM information_schema.sequences "
+                    "WHERE sequence_schema = current_schema()")):
+                c.execute(text(f'ALTER SEQUENCE "{seq}" RESTART WITH 1'))
             # the plugin branches went with their tables: back to the kernel's heads
             c.execute(text("DELETE FROM alembic_version"))
             for v in self.pg_versions:

@@ -103,10 +103,12 @@ def _name_clause(s: Session, q: str) -> ColumnElement[bool]:
 
 def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
     """``q`` matches a customer code, an exact phone or email of a contact, or part of the
-    name. A role that may not see phones can't probe by phone."""
+    name. A role that may not see phones can't probe by phone, and contact details only match
+    through contacts the actor may read."""
     q = normalize_name(q)  # names are stored NFKC-normalised: full-width input must match too
     if not q:
         return true()
+    contacts_ok = scope_clause(ctx.kernel, ctx.actor, "contact", "contacts.read")
     if re.fullmatch(r"[Cc]\d{9,}", q):
         return Customer.code == q.upper()
     if "@" in q:
@@ -114,7 +116,7 @@ def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
             email = normalize_email(q)
         except FormatError:
             return _name_clause(s, q)
-        return Customer.id.in_(select(Contact.customer_id).where(Contact.email == email))
+        return Customer.id.in_(select(Contact.customer_id).where(Contact.email == email, contacts_ok))
     digits = re.sub(r"[\s\-+()]", "", q)
     if digits.isdigit() and len(digits) >= 7:
         if ctx.actor.can("contacts.see_phone"):
@@ -122,7 +124,7 @@ def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
                 bidx = ctx.kernel.cipher.blind_index(normalize_phone(q))
             except FormatError:
                 return _name_clause(s, q)
-            return Customer.id.in_(select(Contact.customer_id).where(Contact.phone_bidx == bidx))
+            return Customer.id.in_(select(Contact.customer_id).where(Contact.phone_bidx == bidx, contacts_ok))
         return _name_clause(s, q)
     return _name_clause(s, q)
 
@@ -162,7 +164,7 @@ def _filtered(ctx: Ctx, s: Session, query: CustomerQuery, action: str) -> Select
 
 def _sort(query: CustomerQuery) -> tuple[str, bool]:
     desc = query.sort.startswith("-")
-    name = query.sort.lstrip("-")
+    name = query.sort.removeprefix("-")
     if name not in SORTS:
         raise ValidationError("invalid sort", {"sort": [f"one of {', '.join(SORTS)} (prefix - "
                                                         "for descending)"]})
