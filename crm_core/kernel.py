@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -51,6 +53,7 @@ class Kernel:
         self.menu: list[tuple[MenuItem, str]] = []
         self.routes: list[tuple[RouteDecl, str]] = []
         self.tables: dict[str, str] = {}  # table name → plugin
+        self._cache: dict[str, tuple[float, Any]] = {}
         try:
             self.host.load(self.host._read_enabled())
             self._collect()
@@ -66,6 +69,22 @@ class Kernel:
     # -- sessions --------------------------------------------------------------------------
     def new_session(self, write: bool = False) -> Session:
         return Session(self.write_engine if write else self.engine, expire_on_commit=False)
+
+    def cached(self, key: str, loader: Callable[[], Any], ttl: float | None = None) -> Any:
+        """A process-local value reloaded after ``ttl`` seconds (default: the plugin refresh
+        interval) — for rarely changing configuration rows read on hot paths."""
+        ttl = self.settings.plugin_refresh_seconds if ttl is None else ttl
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1]
+        value = loader()
+        self._cache[key] = (now, value)
+        return value
+
+    def invalidate(self, prefix: str) -> None:
+        for key in [k for k in self._cache if k.startswith(prefix)]:
+            del self._cache[key]
 
     def ctx(self, actor: Actor = SYSTEM, interface: str = "system") -> Ctx:
         return Ctx(self, actor, interface)

@@ -47,7 +47,7 @@ def _unset_other_primaries(s: Session, customer_id: int, keep_id: int | None) ->
 
 
 def add_contact_row(ctx: Ctx, s: Session, customer: Customer, c: ContactIn, audit: bool = True) -> Contact:
-    custom, errors = validate_custom(s, ENTITY, c.custom)
+    custom, errors = validate_custom(s, ENTITY, c.custom, kernel=ctx.kernel)
     values = c.model_dump(exclude={"phone", "id_number", "custom"})
     run_validators(ctx, ENTITY, {**values, "phone": c.phone, "custom": custom}, None, errors)
     if c.is_primary:
@@ -92,7 +92,7 @@ def update_contact(
         before = {k: getattr(row, k) for k in _PLAIN}
         errors: dict[str, list[str]] = {}
         if "custom" in upd:
-            upd["custom"], errors = validate_custom(s, ENTITY, upd["custom"], row.custom)
+            upd["custom"], errors = validate_custom(s, ENTITY, upd["custom"], row.custom, ctx.kernel)
         if "name" in upd and not upd["name"]:
             errors.setdefault("name", []).append("cannot be empty")
         secret = {k: upd.pop(k) for k in ("phone", "id_number") if k in upd}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Float, and_, cast, exists, func, select, true
@@ -18,6 +18,9 @@ from crm_core.models import CustomFieldDefinition
 from crm_core.models.system import FIELD_TYPES
 from crm_core.permissions.scope import require
 from crm_core.services.base import bump, check_version, parse, record
+
+if TYPE_CHECKING:
+    from crm_core.kernel import Kernel
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -118,6 +121,7 @@ def create_field(ctx: Ctx, data: Any) -> CustomFieldDefinition:
         record(ctx, s, action="custom_field.create", entity="custom_field", entity_id=row.id,
                changes=d.model_dump(), summary=f"{d.entity}.{d.key}",
                event="custom_field.created", payload=d.model_dump())
+    ctx.kernel.invalidate(f"custom_fields:{d.entity}")
     return row
 
 
@@ -141,6 +145,7 @@ def update_field(ctx: Ctx, field_id: int, data: Any, version: int | None = None)
         record(ctx, s, action="custom_field.update", entity="custom_field", entity_id=row.id,
                changes={k: [before[k], v] for k, v in upd.items() if before[k] != v},
                event="custom_field.updated")
+    ctx.kernel.invalidate(f"custom_fields:{row.entity}")
     return row
 
 
@@ -149,11 +154,25 @@ def list_fields(ctx: Ctx, entity: str, active_only: bool = True) -> list[CustomF
         return definitions(s, entity, active_only)
 
 
-def definitions(s: Session, entity: str, active_only: bool = True) -> list[CustomFieldDefinition]:
-    stmt = select(CustomFieldDefinition).where(CustomFieldDefinition.entity == entity)
-    if active_only:
-        stmt = stmt.where(CustomFieldDefinition.active.is_(True))
-    return list(s.scalars(stmt.order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)))
+def definitions(
+    s: Session, entity: str, active_only: bool = True, kernel: Kernel | None = None
+) -> list[CustomFieldDefinition]:
+    """An entity's field definitions. With ``kernel``, the active ones are cached for the plugin
+    refresh interval (they are read on every write and rarely change); a change made in this
+    process is seen at once, one made in another process within that interval."""
+
+    def load() -> list[CustomFieldDefinition]:
+        stmt = select(CustomFieldDefinition).where(CustomFieldDefinition.entity == entity)
+        if active_only:
+            stmt = stmt.where(CustomFieldDefinition.active.is_(True))
+        rows = list(s.scalars(stmt.order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)))
+        for r in rows:
+            s.expunge(r)  # shared read-only across sessions
+        return rows
+
+    if kernel is None or not active_only:
+        return load()
+    return kernel.cached(f"custom_fields:{entity}", load)
 
 
 # --- values ------------------------------------------------------------------------------
@@ -230,9 +249,10 @@ def coerce_value(d: CustomFieldDefinition, raw: Any) -> Any:
 
 def validate_custom(
     s: Session, entity: str, values: dict[str, Any] | None, current: dict[str, Any] | None = None,
+    kernel: Kernel | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Merge ``values`` into ``current`` and validate; returns (new dict, errors by field)."""
-    defs = {d.key: d for d in definitions(s, entity)}
+    defs = {d.key: d for d in definitions(s, entity, kernel=kernel)}
     merged = dict(current or {})
     errors: dict[str, list[str]] = {}
     for key, raw in (values or {}).items():
@@ -253,9 +273,11 @@ def validate_custom(
     return merged, errors
 
 
-def custom_filter(s: Session, model: Any, entity: str, key: str, raw: Any) -> ColumnElement[bool]:
+def custom_filter(
+    s: Session, model: Any, entity: str, key: str, raw: Any, kernel: Kernel | None = None
+) -> ColumnElement[bool]:
     """A SQL condition for ``custom.<key>=<value>``; ranges as ``{"min": a, "max": b}``."""
-    defs = {d.key: d for d in definitions(s, entity)}
+    defs = {d.key: d for d in definitions(s, entity, kernel=kernel)}
     d = defs.get(key)
     if d is None:
         raise ValidationError("invalid filter", {f"custom.{key}": ["unknown custom field"]})

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, select, text, true, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, true, tuple_
 from sqlalchemy.orm import Session
 
 from crm_core.context import Ctx
-from crm_core.db import contains_ci, dialect_insert, is_sqlite, utcnow
+from crm_core.db import contains_ci, is_sqlite, utcnow
 from crm_core.errors import NotFound, PermissionDenied, ValidationError
 from crm_core.models import CodeSequence, Contact, Customer, TeamMember, User
 from crm_core.normalize import (
@@ -60,16 +60,21 @@ def local_today(tz: str = "Asia/Shanghai") -> date:
     return datetime.now(ZoneInfo(tz)).date()
 
 
+# One upsert both engines understand (SQLite ≥ 3.35 and PostgreSQL); a plain text statement
+# keeps SQLAlchemy's compiled cache warm on this hot path.
+_NEXT_CODES = text(
+    "INSERT INTO crm_code_sequence (prefix, last, version, created_at, updated_at) "
+    "VALUES (:prefix, :n, 1, :now, :now) "
+    "ON CONFLICT (prefix) DO UPDATE SET last = crm_code_sequence.last + :n, updated_at = :now "
+    "RETURNING last"
+).bindparams(bindparam("now", type_=CodeSequence.__table__.c.updated_at.type))
+
+
 def allocate_codes(s: Session, day: date, n: int = 1, letter: str = "C") -> list[str]:
-    """Reserve ``n`` codes like ``C20240501001`` atomically (safe across processes)."""
+    """Reserve ``n`` codes like ``C20240501001`` atomically (safe across processes). Past 999
+    codes in one day the number simply grows a digit (``C202405011000``)."""
     prefix = f"{letter}{day:%Y%m%d}"
-    ins = dialect_insert(s, CodeSequence.__table__).values(
-        prefix=prefix, last=n, version=1, created_at=utcnow(), updated_at=utcnow())
-    stmt = ins.on_conflict_do_update(
-        index_elements=["prefix"],
-        set_={"last": CodeSequence.__table__.c.last + n, "updated_at": utcnow()},
-    ).returning(CodeSequence.__table__.c.last)
-    last = s.execute(stmt).scalar_one()
+    last = s.execute(_NEXT_CODES, {"prefix": prefix, "n": n, "now": utcnow()}).scalar_one()
     return [f"{prefix}{i:03d}" for i in range(last - n + 1, last + 1)]
 
 
@@ -158,7 +163,7 @@ def _filtered(ctx: Ctx, s: Session, query: CustomerQuery, action: str) -> Select
         stmt = stmt.where(Customer.created_at < _day_start_utc(
             query.created_to + timedelta(days=1), tz))
     for key, value in query.custom.items():
-        stmt = stmt.where(custom_filter(s, Customer, ENTITY, key, value))
+        stmt = stmt.where(custom_filter(s, Customer, ENTITY, key, value, ctx.kernel))
     return stmt
 
 
@@ -269,7 +274,7 @@ def create_customer(ctx: Ctx, data: CustomerCreate | dict[str, Any]) -> Customer
     if ctx.actor.scope("customers.create") is None:
         raise PermissionDenied(f"{ctx.actor.login} may not customers.create")
     with ctx.uow() as s:
-        custom, errors = validate_custom(s, ENTITY, d.custom)
+        custom, errors = validate_custom(s, ENTITY, d.custom, kernel=ctx.kernel)
         values = d.model_dump(exclude={"contacts", "custom", "id_number"})
         values["custom"] = custom
         run_validators(ctx, ENTITY, values, None, errors)
@@ -308,7 +313,7 @@ def update_customer(
         before = _public(row)
         errors: dict[str, list[str]] = {}
         if "custom" in upd:
-            upd["custom"], errors = validate_custom(s, ENTITY, upd["custom"], row.custom)
+            upd["custom"], errors = validate_custom(s, ENTITY, upd["custom"], row.custom, ctx.kernel)
         id_changed = "id_number" in upd
         id_number = upd.pop("id_number", None)
         for field in ("name", "type", "status"):

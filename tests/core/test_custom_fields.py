@@ -250,3 +250,19 @@ def test_custom_values_are_filterable(fields: Kernel) -> None:
                 {"tags": "z"}):
         with pytest.raises(ValidationError):
             list_customers(ctx, {"custom": bad})
+
+
+def test_cached_definitions_follow_changes_made_in_this_process(make_kernel: Any, helpers: Any) -> None:
+    from crm_core.services.roles import seed_builtin_grants
+
+    k = make_kernel(plugin_refresh_seconds=3600)  # the cache would otherwise hide changes for an hour
+    seed_builtin_grants(k.ctx())
+    admin = k.ctx(helpers.add_user(k, "admin", "admin"))
+    create_customer(admin, {"name": "缓存测试有限公司"})  # warms the cache: no fields yet
+    field = create_field(admin, {"entity": "customer", "key": "tier", "label": "级别",
+                                 "type": "choice", "options": ["A", "B"], "required": True})
+    with pytest.raises(ValidationError) as err:
+        create_customer(admin, {"name": "缓存测试二有限公司"})
+    assert "custom.tier" in err.value.errors
+    update_field(admin, field.id, {"required": False}, version=field.version)
+    assert create_customer(admin, {"name": "缓存测试三有限公司"}).custom == {}
