@@ -46,6 +46,16 @@ class EntityDecl:
 
 
 @dataclass(frozen=True)
+class CustomerMatch:
+    """An existing customer that may be the same as given details (``find_customer_matches``)."""
+
+    customer_id: int
+    name: str
+    score: int  # 0–100
+    reason: str  # "same phone", "similar name"…
+
+
+@dataclass(frozen=True)
 class MenuItem:
     key: str
     label: str

@@ -33,11 +33,10 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
     from crm_core.context import Ctx
-    from crm_core.declarations import Action, EntityDecl, JobDecl, MenuItem, Panel, RouteDecl
+    from crm_core.declarations import Action, CustomerMatch, EntityDecl, JobDecl, MenuItem, Panel, RouteDecl
     from crm_core.events import DomainEvent
     from crm_core.kernel import Kernel
     from crm_core.permissions.actor import Actor
-    from crm_core.services.customers import CustomerMatch
 
 PROJECT = "crm"
 hookspec = pluggy.HookspecMarker(PROJECT)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm_core import __version__
+from crm_core import __version__, core_plugin
 from crm_core.context import Ctx
 from crm_core.crypto import FieldCipher
 from crm_core.db import make_engine, writer
@@ -55,7 +55,7 @@ class Kernel:
         self.tables: dict[str, str] = {}  # table name → plugin
         self._cache: dict[str, tuple[float, Any]] = {}
         try:
-            self.host.load(self.host._read_enabled())
+            self.host.load(self.host._read_enabled(), core_plugin)
             self._collect()
         except BaseException:
             if engine is None:  # a kernel that can't start must not leak its connections

@@ -106,10 +106,9 @@ class PluginHost:
         for manifest in self._extra:
             self.records[manifest.name] = PluginRecord(manifest.name, manifest, "code")
 
-    def load(self, enabled_in_db: set[str]) -> None:
-        from crm_core import core_plugin
-
-        self.pm.register(core_plugin, name=CORE)
+    def load(self, enabled_in_db: set[str], core: Any) -> None:
+        """Register the kernel's own implementations (``core``), then every plugin."""
+        self.pm.register(core, name=CORE)
         self.discover()
         manifests = {n: r.manifest for n, r in self.records.items() if r.ok and r.manifest}
         broken = {n: r.error or "failed" for n, r in self.records.items() if not r.ok}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.context import Ctx
 from crm_core.db import contains_ci, is_sqlite, utcnow
+from crm_core.declarations import CustomerMatch
 from crm_core.errors import NotFound, PermissionDenied, ValidationError
 from crm_core.models import CodeSequence, Contact, Customer, TeamMember, User
 from crm_core.normalize import (
@@ -45,14 +45,6 @@ SORTS = {"id": "id", "name": "name", "code": "code", "created_at": "created_at",
 _DATETIME_SORTS = {"created_at", "updated_at"}
 _PUBLIC_FIELDS = ("code", "name", "type", "industry", "source", "status", "region", "owner_id",
                   "first_contact_date", "address", "website", "remark", "custom")
-
-
-@dataclass(frozen=True)
-class CustomerMatch:
-    customer_id: int
-    name: str
-    score: int  # 0–100
-    reason: str
 
 
 # --- codes -------------------------------------------------------------------------------

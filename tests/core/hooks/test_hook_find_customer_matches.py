@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from crm_core.context import Ctx
+from crm_core.declarations import CustomerMatch
 from crm_core.hookspecs import hookimpl
 from crm_core.kernel import Kernel
 from crm_core.migrate import enable_plugins
 from crm_core.plugin_system.manifest import Manifest
-from crm_core.services.customers import CustomerMatch, create_customer, find_matches
+from crm_core.services.customers import create_customer, find_matches
 
 
 class Fuzzy:

@@ -1,0 +1,1 @@
+"""The permission engine: actors and their grants, record scope in SQL, the kernel catalogue."""
