@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, func
+from sqlalchemy import CursorResult, Result, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlmodel import create_engine
@@ -57,6 +57,12 @@ def writer(engine: Engine) -> Engine:
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "sqlite"
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an ``UPDATE``/``DELETE`` run through ``Session.execute`` (typed as a plain
+    ``Result``, but a ``CursorResult`` at run time)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def contains_ci(column: Any, text: str) -> Any:

@@ -35,7 +35,7 @@ class EntityDecl:
     """
 
     name: str  # "customer", "leads.lead"
-    model: type
+    model: type[Any]  # a SQLModel table class; its columns are dynamic attributes
     label: str = ""
     label_en: str = ""
     owner_column: str | None = None

@@ -24,16 +24,17 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CursorResult, Result, Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from crm_core.asyncutil import resolve
-from crm_core.db import utcnow
+from crm_core.db import rowcount, utcnow
 from crm_core.models import DueWork
+from crm_core.models.base import table_of
 
 if TYPE_CHECKING:
     from crm_core.kernel import Kernel
@@ -48,10 +49,6 @@ MAX_ATTEMPTS = 5
 def default_worker_id() -> str:
     """``host:pid:thread`` — unique among live workers."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:120]
-
-
-def _rowcount(result: Result[Any]) -> int:
-    return cast("CursorResult[Any]", result).rowcount
 
 
 def _utc(value: datetime) -> datetime:
@@ -73,7 +70,7 @@ def schedule_due(
         "kind": kind, "key": key, "due_at": _utc(due_at), "payload": payload or {},
         "status": "pending", "attempts": 0,
     }
-    table = cast(Table, DueWork.__table__)  # type: ignore[attr-defined]
+    table = table_of(DueWork)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(table).values(**values)
@@ -111,7 +108,7 @@ def claim_due(
         claimed_at = utcnow()
         mine: list[int] = []
         for row_id in candidates:
-            got = _rowcount(s.execute(
+            got = rowcount(s.execute(
                 update(DueWork)
                 .where(col(DueWork.id) == row_id, col(DueWork.status) == "pending")
                 .values(status="claimed", claimed_by=worker_id, claimed_at=claimed_at,
@@ -135,7 +132,7 @@ def complete_due(kernel: Kernel, id: int, worker_id: str | None = None) -> bool:
         stmt = update(DueWork).where(col(DueWork.id) == id, col(DueWork.status) == "claimed")
         if worker_id is not None:
             stmt = stmt.where(col(DueWork.claimed_by) == worker_id)
-        return _rowcount(s.execute(stmt.values(status="done", done_at=utcnow()))) == 1
+        return rowcount(s.execute(stmt.values(status="done", done_at=utcnow()))) == 1
 
 
 def fail_due(
@@ -156,7 +153,7 @@ def fail_due(
         stmt = update(DueWork).where(col(DueWork.id) == id, col(DueWork.status) == "claimed")
         if worker_id is not None:
             stmt = stmt.where(col(DueWork.claimed_by) == worker_id)
-        return _rowcount(s.execute(stmt.values(**values))) == 1
+        return rowcount(s.execute(stmt.values(**values))) == 1
 
 
 def release_stale(
@@ -174,7 +171,7 @@ def release_stale(
         )
         if kind is not None:
             stmt = stmt.where(col(DueWork.kind) == kind)
-        released = _rowcount(s.execute(
+        released = rowcount(s.execute(
             stmt.values(status="pending", claimed_by=None, claimed_at=None)
         ))
     if released:

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from crm_core.asyncutil import resolve
-from crm_core.db import utcnow
+from crm_core.db import rowcount, utcnow
 from crm_core.models import OutboxEvent, OutboxRetry
+from crm_core.models.base import id_col
 from crm_core.plugin_system.host import call_impl
 
 if TYPE_CHECKING:
@@ -114,11 +116,11 @@ class EventDispatcher:
         done = 0
         for event_id in ids:
             with self.kernel.new_session(write=True) as s, s.begin():
-                claimed = s.execute(
+                claimed = rowcount(s.execute(
                     update(OutboxEvent)
-                    .where(OutboxEvent.id == event_id, OutboxEvent.status == "pending")
+                    .where(col(OutboxEvent.id) == event_id, col(OutboxEvent.status) == "pending")
                     .values(status="processing", claimed_at=utcnow())
-                ).rowcount
+                ))
                 row = s.get(OutboxEvent, event_id) if claimed == 1 else None
             if row is None:
                 continue
@@ -148,7 +150,7 @@ class EventDispatcher:
                 for plugin, err in failures:
                     s.add(OutboxRetry(event_id=ev.id, plugin=plugin, last_error=err,
                                       next_attempt_at=utcnow() + backoff(1)))
-                s.execute(update(OutboxEvent).where(OutboxEvent.id == ev.id)
+                s.execute(update(OutboxEvent).where(col(OutboxEvent.id) == ev.id)
                           .values(status="done", done_at=utcnow()))
         elif failures:
             raise RuntimeError(failures[0][1])
@@ -159,19 +161,19 @@ class EventDispatcher:
         now = now or utcnow()
         with self.kernel.new_session() as s:
             due = s.execute(
-                select(OutboxRetry.id, OutboxRetry.next_attempt_at)
-                .where(OutboxRetry.dead.is_(False), OutboxRetry.next_attempt_at <= now)
-                .order_by(OutboxRetry.next_attempt_at).limit(500)
+                select(col(OutboxRetry.id), col(OutboxRetry.next_attempt_at))
+                .where(col(OutboxRetry.dead).is_(False), col(OutboxRetry.next_attempt_at) <= now)
+                .order_by(col(OutboxRetry.next_attempt_at)).limit(500)
             ).all()
         ok = 0
         for retry_id, seen_at in due:
             with self.kernel.new_session(write=True) as s, s.begin():
                 lease = now + timedelta(minutes=5)
-                got = s.execute(
+                got = rowcount(s.execute(
                     update(OutboxRetry)
-                    .where(OutboxRetry.id == retry_id, OutboxRetry.next_attempt_at == seen_at)
+                    .where(col(OutboxRetry.id) == retry_id, col(OutboxRetry.next_attempt_at) == seen_at)
                     .values(next_attempt_at=lease)
-                ).rowcount
+                ))
                 retry = s.get(OutboxRetry, retry_id) if got == 1 else None
                 ev_row = s.get(OutboxEvent, retry.event_id) if retry else None
             if retry is None or ev_row is None:
@@ -183,13 +185,13 @@ class EventDispatcher:
             except Exception as exc:
                 attempts = retry.attempts + 1
                 with self.kernel.new_session(write=True) as s, s.begin():
-                    s.execute(update(OutboxRetry).where(OutboxRetry.id == retry_id).values(
+                    s.execute(update(OutboxRetry).where(col(OutboxRetry.id) == retry_id).values(
                         attempts=attempts, last_error=str(exc)[:2000],
                         next_attempt_at=utcnow() + backoff(attempts),
                         dead=attempts >= MAX_ATTEMPTS))
                 continue
             with self.kernel.new_session(write=True) as s, s.begin():
-                s.execute(delete(OutboxRetry).where(OutboxRetry.id == retry_id))
+                s.execute(delete(OutboxRetry).where(col(OutboxRetry.id) == retry_id))
             ok += 1
         return ok
 
@@ -199,14 +201,14 @@ class EventDispatcher:
         with self.kernel.new_session(write=True) as s, s.begin():
             s.execute(
                 update(OutboxEvent)
-                .where(OutboxEvent.status == "processing",
-                       OutboxEvent.claimed_at < now - timedelta(minutes=5))
+                .where(col(OutboxEvent.status) == "processing",
+                       col(OutboxEvent.claimed_at) < now - timedelta(minutes=5))
                 .values(status="pending")
             )
             ids = list(s.scalars(
-                select(OutboxEvent.id)
-                .where(OutboxEvent.status == "pending", OutboxEvent.created_at < now - STALE_AFTER)
-                .order_by(OutboxEvent.id).limit(1000)
+                select(id_col(OutboxEvent))
+                .where(col(OutboxEvent.status) == "pending", col(OutboxEvent.created_at) < now - STALE_AFTER)
+                .order_by(col(OutboxEvent.id)).limit(1000)
             ).all())
         return self.deliver(ids)
 

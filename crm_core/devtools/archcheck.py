@@ -51,7 +51,7 @@ def find_plugins(roots: list[Path]) -> list[PluginPackage]:
 
 
 def imported_tops(path: Path) -> list[tuple[str, int]]:
-    out = []
+    out: list[tuple[str, int]] = []
     for py in sorted(path.rglob("*.py")):
         try:
             tree = ast.parse(py.read_text(encoding="utf-8"))

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from crm_core.declarations import SCOPE_RANK
 from crm_core.models import Role, RoleGrant, Team, TeamMember, User, UserRole
+from crm_core.models.base import id_col
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,11 @@ SYSTEM = Actor(id=None, login="system", display_name="System", is_system=True)
 
 def load_actor(session: Session, user: User) -> Actor:
     rows = session.execute(
-        select(Role.name, RoleGrant.action, RoleGrant.scope)
-        .join(UserRole, UserRole.role_id == Role.id)
-        .outerjoin(RoleGrant, RoleGrant.role_id == Role.id)
-        .where(UserRole.user_id == user.id)
-        .order_by(Role.name)
+        select(col(Role.name), col(RoleGrant.action), col(RoleGrant.scope))
+        .join(UserRole, col(UserRole.role_id) == Role.id)
+        .outerjoin(RoleGrant, col(RoleGrant.role_id) == Role.id)
+        .where(col(UserRole.user_id) == user.id)
+        .order_by(col(Role.name))
     ).all()
     roles: list[str] = []
     best: dict[str, tuple[str | None, list[str]]] = {}
@@ -73,9 +75,9 @@ def load_actor(session: Session, user: User) -> Actor:
     team_ids = sorted(
         set(
             session.scalars(
-                select(Team.id)
-                .outerjoin(TeamMember, TeamMember.team_id == Team.id)
-                .where(or_(TeamMember.user_id == user.id, Team.manager_id == user.id))
+                select(id_col(Team))
+                .outerjoin(TeamMember, col(TeamMember.team_id) == Team.id)
+                .where(or_(col(TeamMember.user_id) == user.id, col(Team.manager_id) == user.id))
             ).all()
         )
     )

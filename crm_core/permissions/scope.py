@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from crm_core.errors import NotFound, PermissionDenied
 from crm_core.models import TeamMember
@@ -20,13 +21,13 @@ def _scope_for(kernel: Kernel, entity: str, scope: str, actor: Actor) -> ColumnE
     if scope == "all":
         return true()
     if decl.owner_column:
-        col = getattr(decl.model, decl.owner_column)
+        owner = getattr(decl.model, decl.owner_column)
         if actor.id is None:
             return false()
         if scope == "own" or not actor.team_ids:
-            return col == actor.id
-        members = select(TeamMember.user_id).where(TeamMember.team_id.in_(actor.team_ids))
-        return or_(col == actor.id, col.in_(members))
+            return owner == actor.id
+        members = select(col(TeamMember.user_id)).where(col(TeamMember.team_id).in_(actor.team_ids))
+        return or_(owner == actor.id, owner.in_(members))
     if decl.parent:
         fk, parent_name = decl.parent
         parent = kernel.entity(parent_name)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import col
 
 from crm_core import __version__, hookspecs
 from crm_core.asyncutil import resolve
@@ -216,7 +217,7 @@ class PluginHost:
     def _read_enabled(self) -> set[str]:
         try:
             with self.kernel.new_session() as s:
-                return set(s.scalars(select(PluginState.name).where(PluginState.enabled)).all())
+                return set(s.scalars(select(col(PluginState.name)).where(col(PluginState.enabled))).all())
         except (OperationalError, ProgrammingError):  # before `crm init` created the tables
             return set()
 

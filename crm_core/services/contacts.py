@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from crm_core.context import Ctx
 from crm_core.models import Contact, Customer
+from crm_core.models.base import row_id
 from crm_core.normalize import mask_id_number, mask_phone, national_display
 from crm_core.permissions.scope import fetch_in_scope, require_parent_in_scope, scope_clause
 from crm_core.schemas import ContactCreate, ContactIn, ContactRead, ContactUpdate
@@ -40,9 +42,10 @@ def to_read(ctx: Ctx, row: Contact) -> ContactRead:
 
 
 def _unset_other_primaries(s: Session, customer_id: int, keep_id: int | None) -> None:
-    stmt = update(Contact).where(Contact.customer_id == customer_id, Contact.is_primary.is_(True))
+    stmt = update(Contact).where(col(Contact.customer_id) == customer_id,
+                                 col(Contact.is_primary).is_(True))
     if keep_id is not None:
-        stmt = stmt.where(Contact.id != keep_id)
+        stmt = stmt.where(col(Contact.id) != keep_id)
     s.execute(stmt.values(is_primary=False))
 
 
@@ -52,11 +55,11 @@ def add_contact_row(ctx: Ctx, s: Session, customer: Customer, c: ContactIn, audi
     run_validators(ctx, ENTITY, {**values, "phone": c.phone, "custom": custom}, None, errors)
     if c.is_primary:
         _unset_other_primaries(s, customer.id or 0, None)
-    elif s.scalar(select(Contact.id).where(Contact.customer_id == customer.id).limit(1)) is None:
+    elif s.scalar(select(col(Contact.id)).where(col(Contact.customer_id) == customer.id).limit(1)) is None:
         values["is_primary"] = True  # a customer's first contact is its primary one
     cipher = ctx.kernel.cipher
     row = Contact(
-        **values, customer_id=customer.id, custom=custom,
+        **values, customer_id=row_id(customer), custom=custom,
         phone_enc=cipher.encrypt(c.phone), phone_bidx=cipher.blind_index(c.phone),
         id_number_enc=cipher.encrypt(c.id_number),
     )
@@ -95,7 +98,7 @@ def update_contact(
             upd["custom"], errors = validate_custom(s, ENTITY, upd["custom"], row.custom, ctx.kernel)
         if "name" in upd and not upd["name"]:
             errors.setdefault("name", []).append("cannot be empty")
-        secret = {k: upd.pop(k) for k in ("phone", "id_number") if k in upd}
+        secret: dict[str, Any] = {k: upd.pop(k) for k in ("phone", "id_number") if k in upd}
         after = {**before, **upd}
         run_validators(ctx, ENTITY, {**after, **secret}, row, errors)
         if upd.get("is_primary"):
@@ -144,8 +147,8 @@ def list_contacts(ctx: Ctx, customer_id: int) -> list[ContactRead]:
         fetch_in_scope(ctx.kernel, s, ctx.actor, "customer", customer_id, "customers.read")
         rows = s.scalars(
             select(Contact)
-            .where(Contact.customer_id == customer_id,
+            .where(col(Contact.customer_id) == customer_id,
                    scope_clause(ctx.kernel, ctx.actor, ENTITY, "contacts.read"))
-            .order_by(Contact.is_primary.desc(), Contact.id)
+            .order_by(col(Contact.is_primary).desc(), col(Contact.id))
         )
         return [to_read(ctx, r) for r in rows]

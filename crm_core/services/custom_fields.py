@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Float, and_, cast, exists, func, select, true
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from crm_core.context import Ctx
 from crm_core.db import is_sqlite
@@ -111,8 +112,8 @@ def create_field(ctx: Ctx, data: Any) -> CustomFieldDefinition:
                               {"entity": [f"{d.entity!r} does not take custom fields"]})
     _check_def(d)
     with ctx.uow() as s:
-        if s.scalar(select(CustomFieldDefinition.id).where(
-                CustomFieldDefinition.entity == d.entity, CustomFieldDefinition.key == d.key)):
+        if s.scalar(select(col(CustomFieldDefinition.id)).where(
+                col(CustomFieldDefinition.entity) == d.entity, col(CustomFieldDefinition.key) == d.key)):
             raise ValidationError("invalid custom field",
                                   {"key": [f"{d.entity} already has a field {d.key!r}"]})
         row = CustomFieldDefinition(**d.model_dump())
@@ -162,10 +163,11 @@ def definitions(
     process is seen at once, one made in another process within that interval."""
 
     def load() -> list[CustomFieldDefinition]:
-        stmt = select(CustomFieldDefinition).where(CustomFieldDefinition.entity == entity)
+        stmt = select(CustomFieldDefinition).where(col(CustomFieldDefinition.entity) == entity)
         if active_only:
-            stmt = stmt.where(CustomFieldDefinition.active.is_(True))
-        rows = list(s.scalars(stmt.order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)))
+            stmt = stmt.where(col(CustomFieldDefinition.active).is_(True))
+        rows = list(s.scalars(stmt.order_by(col(CustomFieldDefinition.position),
+                                            col(CustomFieldDefinition.id))))
         for r in rows:
             s.expunge(r)  # shared read-only across sessions
         return rows

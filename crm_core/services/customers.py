@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, true, tuple_
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from crm_core.context import Ctx
 from crm_core.db import contains_ci, is_sqlite, utcnow
 from crm_core.declarations import CustomerMatch
 from crm_core.errors import NotFound, PermissionDenied, ValidationError
 from crm_core.models import CodeSequence, Contact, Customer, TeamMember, User
+from crm_core.models.base import id_col, table_of
 from crm_core.normalize import (
     FormatError,
     mask_id_number,
@@ -59,7 +61,7 @@ _NEXT_CODES = text(
     "VALUES (:prefix, :n, 1, :now, :now) "
     "ON CONFLICT (prefix) DO UPDATE SET last = crm_code_sequence.last + :n, updated_at = :now "
     "RETURNING last"
-).bindparams(bindparam("now", type_=CodeSequence.__table__.c.updated_at.type))
+).bindparams(bindparam("now", type_=table_of(CodeSequence).c.updated_at.type))
 
 
 def allocate_codes(s: Session, day: date, n: int = 1, letter: str = "C") -> list[str]:
@@ -90,11 +92,11 @@ def _name_clause(s: Session, q: str) -> ColumnElement[bool]:
     if len(q) >= 3 and is_sqlite(s):
         fts = text("SELECT rowid FROM crm_customer_fts WHERE crm_customer_fts MATCH :fts_q")
         ids = fts.bindparams(fts_q='"' + q.replace('"', '""') + '"').columns(
-            Customer.__table__.c.id)
-        return Customer.id.in_(ids)
+            table_of(Customer).c.id)
+        return col(Customer.id).in_(ids)
     if not is_sqlite(s):
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return Customer.name.ilike(f"%{escaped}%", escape="\\")
+        return col(Customer.name).ilike(f"%{escaped}%", escape="\\")
     return contains_ci(Customer.name, q)
 
 
@@ -107,13 +109,14 @@ def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
         return true()
     contacts_ok = scope_clause(ctx.kernel, ctx.actor, "contact", "contacts.read")
     if re.fullmatch(r"[Cc]\d{9,}", q):
-        return Customer.code == q.upper()
+        return col(Customer.code) == q.upper()
     if "@" in q:
         try:
             email = normalize_email(q)
         except FormatError:
             return _name_clause(s, q)
-        return Customer.id.in_(select(Contact.customer_id).where(Contact.email == email, contacts_ok))
+        return col(Customer.id).in_(select(col(Contact.customer_id))
+                                    .where(col(Contact.email) == email, contacts_ok))
     digits = re.sub(r"[\s\-+()]", "", q)
     if digits.isdigit() and len(digits) >= 7:
         if ctx.actor.can("contacts.see_phone"):
@@ -121,7 +124,8 @@ def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
                 bidx = ctx.kernel.cipher.blind_index(normalize_phone(q))
             except FormatError:
                 return _name_clause(s, q)
-            return Customer.id.in_(select(Contact.customer_id).where(Contact.phone_bidx == bidx, contacts_ok))
+            return col(Customer.id).in_(select(col(Contact.customer_id))
+                                        .where(col(Contact.phone_bidx) == bidx, contacts_ok))
         return _name_clause(s, q)
     return _name_clause(s, q)
 
@@ -136,23 +140,23 @@ def _filtered(ctx: Ctx, s: Session, query: CustomerQuery, action: str) -> Select
         stmt = stmt.where(search_clause(ctx, s, query.q))
     if query.owner:
         if query.owner == "me":
-            stmt = stmt.where(Customer.owner_id == ctx.actor.id)
+            stmt = stmt.where(col(Customer.owner_id) == ctx.actor.id)
         elif query.owner.isdigit():
-            stmt = stmt.where(Customer.owner_id == int(query.owner))
+            stmt = stmt.where(col(Customer.owner_id) == int(query.owner))
         else:
             raise ValidationError("invalid filter", {"owner": ["'me' or a user id"]})
     if query.team is not None:
-        stmt = stmt.where(Customer.owner_id.in_(
-            select(TeamMember.user_id).where(TeamMember.team_id == query.team)))
+        stmt = stmt.where(col(Customer.owner_id).in_(
+            select(col(TeamMember.user_id)).where(col(TeamMember.team_id) == query.team)))
     for name in ("status", "industry", "region", "source"):
         value = getattr(query, name)
         if value:
             stmt = stmt.where(getattr(Customer, name) == value)
     tz = ctx.actor.timezone
     if query.created_from:
-        stmt = stmt.where(Customer.created_at >= _day_start_utc(query.created_from, tz))
+        stmt = stmt.where(col(Customer.created_at) >= _day_start_utc(query.created_from, tz))
     if query.created_to:
-        stmt = stmt.where(Customer.created_at < _day_start_utc(
+        stmt = stmt.where(col(Customer.created_at) < _day_start_utc(
             query.created_to + timedelta(days=1), tz))
     for key, value in query.custom.items():
         stmt = stmt.where(custom_filter(s, Customer, ENTITY, key, value, ctx.kernel))
@@ -194,20 +198,21 @@ def list_customers(ctx: Ctx, query: CustomerQuery | dict[str, Any] | None = None
     query = parse(CustomerQuery, query or {})
     limit = clamp_limit(query.limit)
     col_name, desc = _sort(query)
-    col = getattr(Customer, col_name)
+    sort_col = getattr(Customer, col_name)
+    id_ = col(Customer.id)
     with ctx.reader() as s:
         stmt = _filtered(ctx, s, query, "customers.read")
         if query.cursor:
             last_val, last_id = _cursor_position(col_name, query.cursor)
             if col_name == "id":
-                stmt = stmt.where(Customer.id < last_id if desc else Customer.id > last_id)
+                stmt = stmt.where(id_ < last_id if desc else id_ > last_id)
             else:
-                key = tuple_(col, Customer.id)
+                key = tuple_(sort_col, id_)
                 stmt = stmt.where(key < (last_val, last_id) if desc else key > (last_val, last_id))
         if col_name == "id":
-            order = [Customer.id.desc() if desc else Customer.id.asc()]
+            order = [id_.desc() if desc else id_.asc()]
         else:
-            order = [col.desc(), Customer.id.desc()] if desc else [col.asc(), Customer.id.asc()]
+            order = [sort_col.desc(), id_.desc()] if desc else [sort_col.asc(), id_.asc()]
         rows = list(s.scalars(stmt.order_by(*order).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
@@ -225,7 +230,7 @@ def count_customers(
     """(count, exact). Counting stops at ``cap`` so a count never scans a million rows."""
     query = parse(CustomerQuery, query or {})
     with ctx.reader() as s:
-        inner = _filtered(ctx, s, query, "customers.read").with_only_columns(Customer.id)
+        inner = _filtered(ctx, s, query, "customers.read").with_only_columns(col(Customer.id))
         n = s.scalar(select(func.count()).select_from(inner.limit(cap + 1).subquery())) or 0
     return (min(n, cap), n <= cap)
 
@@ -245,8 +250,8 @@ def _export_batches(ctx: Ctx, query: CustomerQuery, batch: int) -> Iterator[Cust
     last_id = 0
     while True:
         with ctx.reader() as s:
-            stmt = _filtered(ctx, s, query, "customers.export").where(Customer.id > last_id)
-            rows = list(s.scalars(stmt.order_by(Customer.id).limit(batch)))
+            stmt = _filtered(ctx, s, query, "customers.export").where(col(Customer.id) > last_id)
+            rows = list(s.scalars(stmt.order_by(col(Customer.id)).limit(batch)))
             out = [to_read(ctx, r) for r in rows]
         yield from out
         if len(rows) < batch:
@@ -358,12 +363,13 @@ def assign_owner(ctx: Ctx, customer_ids: list[int], owner_id: int) -> int:
         if scope == "own" and owner_id != ctx.actor.id:
             raise PermissionDenied("you may only assign customers to yourself")
         if scope == "team" and owner_id != ctx.actor.id:
-            member = s.scalar(select(TeamMember.user_id).where(
-                TeamMember.user_id == owner_id, TeamMember.team_id.in_(ctx.actor.team_ids or (-1,))))
+            member = s.scalar(select(col(TeamMember.user_id)).where(
+                col(TeamMember.user_id) == owner_id,
+                col(TeamMember.team_id).in_(ctx.actor.team_ids or (-1,))))
             if member is None:
                 raise PermissionDenied("the new owner is not in your team")
         rows = list(s.scalars(select(Customer).where(
-            Customer.id.in_(ids), scope_clause(ctx.kernel, ctx.actor, ENTITY, "customers.assign"))))
+            col(Customer.id).in_(ids), scope_clause(ctx.kernel, ctx.actor, ENTITY, "customers.assign"))))
         missing = sorted(set(ids) - {r.id for r in rows})
         if missing:
             raise NotFound(f"customer(s) {', '.join(map(str, missing))} not found or not yours "
@@ -399,19 +405,19 @@ def exact_matches(
     # a role that may not see phones can't probe by phone here either.
     phone_n = _normalized(normalize_phone, phone) if ctx.actor.can("contacts.see_phone") else None
     if phone_n:
-        conds.append((Customer.id.in_(select(Contact.customer_id).where(
-            Contact.phone_bidx == ctx.kernel.cipher.blind_index(phone_n))), 100, "same phone"))
+        conds.append((col(Customer.id).in_(select(col(Contact.customer_id)).where(
+            col(Contact.phone_bidx) == ctx.kernel.cipher.blind_index(phone_n))), 100, "same phone"))
     email_n = _normalized(normalize_email, email)
     if email_n:
-        conds.append((Customer.id.in_(select(Contact.customer_id).where(
-            Contact.email == email_n)), 100, "same email"))
+        conds.append((col(Customer.id).in_(select(col(Contact.customer_id)).where(
+            col(Contact.email) == email_n)), 100, "same email"))
     if name:
-        conds.append((Customer.name == name, 90, "same name"))
+        conds.append((col(Customer.name) == name, 90, "same name"))
     out: dict[int, CustomerMatch] = {}
     with ctx.reader() as s:
         scope = scope_clause(ctx.kernel, ctx.actor, ENTITY, "customers.read")
         for cond, score, reason in conds:
-            for cid, cname in s.execute(select(Customer.id, Customer.name)
+            for cid, cname in s.execute(select(id_col(Customer), col(Customer.name))
                                         .where(cond, scope).limit(20)):
                 if cid not in out:
                     out[cid] = CustomerMatch(cid, cname, score, reason)

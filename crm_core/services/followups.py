@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, tuple_
+from sqlmodel import col
 
 from crm_core.context import Ctx
 from crm_core.db import utcnow
@@ -53,7 +54,7 @@ def _check_time(at: datetime) -> None:
 
 def _touch_customer(s: Any, customer_id: int) -> None:
     latest = s.scalar(select(func.max(FollowUp.occurred_at)).where(
-        FollowUp.customer_id == customer_id))
+        col(FollowUp.customer_id) == customer_id))
     s.get(Customer, customer_id).last_followup_at = latest
 
 
@@ -66,8 +67,8 @@ def create_followup(ctx: Ctx, data: FollowUpCreate | dict[str, Any]) -> FollowUp
         require_parent_in_scope(ctx.kernel, s, ctx.actor, ENTITY, d.customer_id,
                                 "followups.create")
         errors: dict[str, list[str]] = {}
-        if d.contact_id is not None and s.scalar(select(Contact.customer_id).where(
-                Contact.id == d.contact_id)) != d.customer_id:
+        if d.contact_id is not None and s.scalar(select(col(Contact.customer_id)).where(
+                col(Contact.id) == d.contact_id)) != d.customer_id:
             errors["contact_id"] = ["not a contact of this customer"]
         values = {**d.model_dump(exclude={"occurred_at"}), "occurred_at": at,
                   "user_id": ctx.actor.id}
@@ -98,7 +99,8 @@ def update_followup(
                              for_update=True)
         check_version(row, version, "follow-up")
         before = {k: getattr(row, k) for k in _FIELDS}
-        errors = {k: ["cannot be empty"] for k in ("content", "method") if k in upd and not upd[k]}
+        errors: dict[str, list[str]] = {
+            k: ["cannot be empty"] for k in ("content", "method") if k in upd and not upd[k]}
         after = {**before, **upd}
         run_validators(ctx, ENTITY, after, row, errors)
         for k, v in upd.items():
@@ -144,7 +146,7 @@ def timeline(
         stmt = select(FollowUp).where(scope_clause(ctx.kernel, ctx.actor, ENTITY, "followups.read"))
         if customer_id is not None:
             fetch_in_scope(ctx.kernel, s, ctx.actor, "customer", customer_id, "customers.read")
-            stmt = stmt.where(FollowUp.customer_id == customer_id)
+            stmt = stmt.where(col(FollowUp.customer_id) == customer_id)
         if cursor:
             at, last_id = decode_cursor(cursor, 2)
             try:
@@ -154,8 +156,8 @@ def timeline(
             except (TypeError, ValueError):  # a tampered cursor: say so, don't fail in SQL
                 raise ValidationError("invalid cursor",
                                       {"cursor": ["not a cursor from a previous page"]}) from None
-            stmt = stmt.where(tuple_(FollowUp.occurred_at, FollowUp.id) < (at, last_id))
-        rows = list(s.scalars(stmt.order_by(FollowUp.occurred_at.desc(), FollowUp.id.desc())
+            stmt = stmt.where(tuple_(col(FollowUp.occurred_at), col(FollowUp.id)) < (at, last_id))
+        rows = list(s.scalars(stmt.order_by(col(FollowUp.occurred_at).desc(), col(FollowUp.id).desc())
                               .limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

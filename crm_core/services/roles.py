@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from crm_core.context import Ctx
 from crm_core.declarations import SCOPES
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import KernelMeta, Role, RoleGrant, User, UserRole
+from crm_core.models.base import row_id
 from crm_core.permissions.actor import load_actor
 from crm_core.permissions.catalog import BUILTIN_ROLES
 from crm_core.permissions.scope import require
@@ -29,7 +31,7 @@ def seed_builtin_grants(ctx: Ctx) -> list[str]:
     with ctx.uow() as s:
         meta = s.get(KernelMeta, _SEEDED_KEY)
         seeded: set[str] = set(json.loads(meta.value)) if meta and meta.value else set()
-        roles = {r.name: r for r in s.scalars(select(Role).where(Role.name.in_(BUILTIN_ROLES)))}
+        roles = {r.name: r for r in s.scalars(select(Role).where(col(Role.name).in_(BUILTIN_ROLES)))}
         for name, (zh, en, desc) in BUILTIN_ROLES.items():
             if name not in roles:
                 roles[name] = Role(name=name, label=zh, label_en=en, description=desc, builtin=True)
@@ -45,7 +47,7 @@ def seed_builtin_grants(ctx: Ctx) -> list[str]:
                 if role is None or (role.id, action) in existing:
                     continue
                 scope = default if isinstance(default, str) else None
-                s.add(RoleGrant(role_id=role.id, action=action, scope=scope))
+                s.add(RoleGrant(role_id=row_id(role), action=action, scope=scope))
                 added.append(f"{role_name}:{action}")
             seeded.add(action)
         if meta is None:
@@ -57,16 +59,16 @@ def seed_builtin_grants(ctx: Ctx) -> list[str]:
 
 def list_roles(ctx: Ctx) -> list[Role]:
     with ctx.reader() as s:
-        return list(s.scalars(select(Role).order_by(Role.id)))
+        return list(s.scalars(select(Role).order_by(col(Role.id))))
 
 
 def role_grants(ctx: Ctx, role_name: str) -> dict[str, str | None]:
     with ctx.reader() as s:
-        role = s.scalar(select(Role).where(Role.name == role_name))
+        role = s.scalar(select(Role).where(col(Role.name) == role_name))
         if role is None:
             raise NotFound(f"no role named {role_name!r}")
         return {g.action: g.scope for g in s.scalars(
-            select(RoleGrant).where(RoleGrant.role_id == role.id))}
+            select(RoleGrant).where(col(RoleGrant.role_id) == role.id))}
 
 
 def _check_grants(ctx: Ctx, grants: dict[str, str | None]) -> None:
@@ -90,13 +92,13 @@ def create_role(ctx: Ctx, name: str, label: str, grants: dict[str, str | None],
         raise ValidationError("invalid role", {"name": ["lowercase letters, digits and _"]})
     _check_grants(ctx, grants)
     with ctx.uow() as s:
-        if s.scalar(select(Role.id).where(Role.name == name)):
+        if s.scalar(select(col(Role.id)).where(col(Role.name) == name)):
             raise ValidationError("invalid role", {"name": [f"a role {name!r} already exists"]})
         role = Role(name=name, label=label or name, label_en=label_en, description=description)
         s.add(role)
         s.flush()
         for a, sc in grants.items():
-            s.add(RoleGrant(role_id=role.id, action=a, scope=sc))
+            s.add(RoleGrant(role_id=row_id(role), action=a, scope=sc))
         record(ctx, s, action="role.create", entity="role", entity_id=role.id,
                changes={"grants": [None, grants]}, summary=name, event="role.created",
                payload={"name": name, "grants": grants})
@@ -108,14 +110,14 @@ def set_grants(ctx: Ctx, role_name: str, grants: dict[str, str | None]) -> None:
     require(ctx.actor, "roles.manage")
     _check_grants(ctx, grants)
     with ctx.uow() as s:
-        role = s.scalar(select(Role).where(Role.name == role_name))
+        role = s.scalar(select(Role).where(col(Role.name) == role_name))
         if role is None:
             raise NotFound(f"no role named {role_name!r}")
         before = {g.action: g.scope for g in s.scalars(
-            select(RoleGrant).where(RoleGrant.role_id == role.id))}
-        s.execute(delete(RoleGrant).where(RoleGrant.role_id == role.id))
+            select(RoleGrant).where(col(RoleGrant.role_id) == role.id))}
+        s.execute(delete(RoleGrant).where(col(RoleGrant.role_id) == role.id))
         for a, sc in grants.items():
-            s.add(RoleGrant(role_id=role.id, action=a, scope=sc))
+            s.add(RoleGrant(role_id=row_id(role), action=a, scope=sc))
         bump(role)
         record(ctx, s, action="role.update", entity="role", entity_id=role.id,
                changes={"grants": [before, grants]}, summary=role_name, event="role.updated",
@@ -125,18 +127,18 @@ def set_grants(ctx: Ctx, role_name: str, grants: dict[str, str | None]) -> None:
 def set_user_roles(ctx: Ctx, login: str, roles: list[str]) -> None:
     require(ctx.actor, "roles.manage")
     with ctx.uow() as s:
-        user = s.scalar(select(User).where(User.login == login))
+        user = s.scalar(select(User).where(col(User.login) == login))
         if user is None:
             raise NotFound(f"no user {login!r}")
-        found = {r.name: r for r in s.scalars(select(Role).where(Role.name.in_(roles)))}
+        found = {r.name: r for r in s.scalars(select(Role).where(col(Role.name).in_(roles)))}
         missing = [r for r in roles if r not in found]
         if missing:
             raise ValidationError("invalid roles", {"roles": [f"unknown role(s): {', '.join(missing)}"]})
-        before = sorted(s.scalars(select(Role.name).join(UserRole, UserRole.role_id == Role.id)
-                                  .where(UserRole.user_id == user.id)))
-        s.execute(delete(UserRole).where(UserRole.user_id == user.id))
+        before = sorted(s.scalars(select(col(Role.name)).join(UserRole, col(UserRole.role_id) == Role.id)
+                                  .where(col(UserRole.user_id) == user.id)))
+        s.execute(delete(UserRole).where(col(UserRole.user_id) == user.id))
         for r in found.values():
-            s.add(UserRole(user_id=user.id, role_id=r.id))
+            s.add(UserRole(user_id=row_id(user), role_id=row_id(r)))
         bump(user)
         record(ctx, s, action="user.roles", entity="user", entity_id=user.id,
                changes={"roles": [before, sorted(roles)]}, summary=login, event="user.updated",
@@ -158,7 +160,7 @@ def effective_access(ctx: Ctx, login: str) -> tuple[Any, list[AccessLine]]:
     if ctx.actor.login != login:
         require(ctx.actor, "users.manage")
     with ctx.reader() as s:
-        user = s.scalar(select(User).where(User.login == login))
+        user = s.scalar(select(User).where(col(User.login) == login))
         if user is None:
             raise NotFound(f"no user {login!r}")
         actor = load_actor(s, user)

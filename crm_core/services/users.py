@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from crm_core.context import Ctx
 from crm_core.db import utcnow
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Role, Team, TeamMember, User, UserRole
+from crm_core.models.base import row_id
 from crm_core.normalize import FormatError, normalize_email
 from crm_core.passwords import hash_password, verify_password
 from crm_core.permissions.actor import Actor, load_actor
@@ -69,21 +72,21 @@ class UserCreate(BaseModel):
         return v
 
 
-def create_user(ctx: Ctx, data: UserCreate | dict[str, Any], roles: list[str] = (),  # type: ignore[assignment]
+def create_user(ctx: Ctx, data: UserCreate | dict[str, Any], roles: Sequence[str] = (),
                 team: str | None = None) -> User:
     require(ctx.actor, "users.manage")
     d = parse(UserCreate, data)
     pw_hash = hash_password(d.password)
     with ctx.uow() as s:
-        if s.scalar(select(User.id).where(User.login == d.login)):
+        if s.scalar(select(col(User.id)).where(col(User.login) == d.login)):
             raise ValidationError("invalid user", {"login": [f"login {d.login!r} is taken"]})
-        found = {r.name: r for r in s.scalars(select(Role).where(Role.name.in_(list(roles))))}
+        found = {r.name: r for r in s.scalars(select(Role).where(col(Role.name).in_(list(roles))))}
         missing = [r for r in roles if r not in found]
         if missing:
             raise ValidationError("invalid user", {"roles": [f"unknown role(s): {', '.join(missing)}"]})
         team_row = None
         if team:
-            team_row = s.scalar(select(Team).where(Team.name == team))
+            team_row = s.scalar(select(Team).where(col(Team.name) == team))
             if team_row is None:
                 raise ValidationError("invalid user", {"team": [f"no team named {team!r}"]})
         user = User(login=d.login, display_name=d.display_name or d.login, email=d.email,
@@ -92,9 +95,9 @@ def create_user(ctx: Ctx, data: UserCreate | dict[str, Any], roles: list[str] = 
         s.add(user)
         s.flush()
         for r in found.values():
-            s.add(UserRole(user_id=user.id, role_id=r.id))
+            s.add(UserRole(user_id=row_id(user), role_id=row_id(r)))
         if team_row:
-            s.add(TeamMember(team_id=team_row.id, user_id=user.id))
+            s.add(TeamMember(team_id=row_id(team_row), user_id=row_id(user)))
         info = {"login": d.login, "display_name": user.display_name, "roles": sorted(found),
                 "team": team}
         record(ctx, s, action="user.create", entity="user", entity_id=user.id,
@@ -105,7 +108,7 @@ def create_user(ctx: Ctx, data: UserCreate | dict[str, Any], roles: list[str] = 
 
 def get_user(ctx: Ctx, login: str) -> User:
     with ctx.reader() as s:
-        user = s.scalar(select(User).where(User.login == login))
+        user = s.scalar(select(User).where(col(User.login) == login))
         if user is None:
             raise NotFound(f"no user {login!r}")
         return user
@@ -114,14 +117,14 @@ def get_user(ctx: Ctx, login: str) -> User:
 def list_users(ctx: Ctx) -> list[tuple[User, list[str], list[str]]]:
     """(user, role names, team names) for every user."""
     with ctx.reader() as s:
-        users = list(s.scalars(select(User).order_by(User.login)))
+        users = list(s.scalars(select(User).order_by(col(User.login))))
         roles: dict[int, list[str]] = {}
-        for uid, name in s.execute(select(UserRole.user_id, Role.name)
-                                   .join(Role, Role.id == UserRole.role_id).order_by(Role.name)):
+        for uid, name in s.execute(select(col(UserRole.user_id), col(Role.name))
+                                   .join(Role, col(Role.id) == UserRole.role_id).order_by(col(Role.name))):
             roles.setdefault(uid, []).append(name)
         teams: dict[int, list[str]] = {}
-        for uid, name in s.execute(select(TeamMember.user_id, Team.name)
-                                   .join(Team, Team.id == TeamMember.team_id).order_by(Team.name)):
+        for uid, name in s.execute(select(col(TeamMember.user_id), col(Team.name))
+                                   .join(Team, col(Team.id) == TeamMember.team_id).order_by(col(Team.name))):
             teams.setdefault(uid, []).append(name)
     return [(u, roles.get(u.id or 0, []), teams.get(u.id or 0, [])) for u in users]
 
@@ -133,7 +136,7 @@ def set_password(ctx: Ctx, login: str, new_password: str, old_password: str | No
         require(ctx.actor, "users.manage")
     pw_hash = hash_password(new_password)
     with ctx.uow() as s:
-        user = s.scalar(select(User).where(User.login == login))
+        user = s.scalar(select(User).where(col(User.login) == login))
         if user is None:
             raise NotFound(f"no user {login!r}")
         if own and not ctx.actor.is_system and (
@@ -150,7 +153,7 @@ def set_password(ctx: Ctx, login: str, new_password: str, old_password: str | No
 def set_active(ctx: Ctx, login: str, active: bool) -> None:
     require(ctx.actor, "users.manage")
     with ctx.uow() as s:
-        user = s.scalar(select(User).where(User.login == login))
+        user = s.scalar(select(User).where(col(User.login) == login))
         if user is None:
             raise NotFound(f"no user {login!r}")
         if user.is_active == active:
@@ -165,7 +168,7 @@ def set_active(ctx: Ctx, login: str, active: bool) -> None:
 
 def authenticate(ctx: Ctx, login: str, password: str) -> Actor | None:
     with ctx.reader() as s:
-        user = s.scalar(select(User).where(User.login == login.strip().lower()))
+        user = s.scalar(select(User).where(col(User.login) == login.strip().lower()))
         if user is None:
             verify_password("$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g", password)
             return None
@@ -176,7 +179,7 @@ def authenticate(ctx: Ctx, login: str, password: str) -> Actor | None:
 
 def actor_for(ctx: Ctx, login: str) -> Actor:
     with ctx.reader() as s:
-        user = s.scalar(select(User).where(User.login == login))
+        user = s.scalar(select(User).where(col(User.login) == login))
         if user is None:
             raise NotFound(f"no user {login!r}")
         return load_actor(s, user)
@@ -189,11 +192,11 @@ def create_team(ctx: Ctx, name: str, manager: str | None = None) -> Team:
     if not name:
         raise ValidationError("invalid team", {"name": ["cannot be empty"]})
     with ctx.uow() as s:
-        if s.scalar(select(Team.id).where(Team.name == name)):
+        if s.scalar(select(col(Team.id)).where(col(Team.name) == name)):
             raise ValidationError("invalid team", {"name": [f"a team {name!r} already exists"]})
         manager_id = None
         if manager:
-            manager_id = s.scalar(select(User.id).where(User.login == manager))
+            manager_id = s.scalar(select(col(User.id)).where(col(User.login) == manager))
             if manager_id is None:
                 raise ValidationError("invalid team", {"manager": [f"no user {manager!r}"]})
         team = Team(name=name, manager_id=manager_id)
@@ -208,16 +211,16 @@ def create_team(ctx: Ctx, name: str, manager: str | None = None) -> Team:
 def set_membership(ctx: Ctx, team: str, login: str, member: bool) -> None:
     require(ctx.actor, "teams.manage")
     with ctx.uow() as s:
-        t = s.scalar(select(Team).where(Team.name == team))
-        u = s.scalar(select(User).where(User.login == login))
+        t = s.scalar(select(Team).where(col(Team.name) == team))
+        u = s.scalar(select(User).where(col(User.login) == login))
         if t is None or u is None:
             raise NotFound(f"no team {team!r}" if t is None else f"no user {login!r}")
         exists = s.get(TeamMember, (t.id, u.id))
         if member and not exists:
-            s.add(TeamMember(team_id=t.id, user_id=u.id))
+            s.add(TeamMember(team_id=row_id(t), user_id=row_id(u)))
         elif not member and exists:
-            s.execute(delete(TeamMember).where(TeamMember.team_id == t.id,
-                                               TeamMember.user_id == u.id))
+            s.execute(delete(TeamMember).where(col(TeamMember.team_id) == t.id,
+                                               col(TeamMember.user_id) == u.id))
         else:
             return
         record(ctx, s, action="team.join" if member else "team.leave", entity="team",
@@ -229,10 +232,10 @@ def set_membership(ctx: Ctx, team: str, login: str, member: bool) -> None:
 
 def list_teams(ctx: Ctx) -> list[tuple[Team, list[str]]]:
     with ctx.reader() as s:
-        teams = list(s.scalars(select(Team).order_by(Team.name)))
+        teams = list(s.scalars(select(Team).order_by(col(Team.name))))
         members: dict[int, list[str]] = {}
-        for tid, login in s.execute(select(TeamMember.team_id, User.login)
-                                    .join(User, User.id == TeamMember.user_id)
-                                    .order_by(User.login)):
+        for tid, login in s.execute(select(col(TeamMember.team_id), col(User.login))
+                                    .join(User, col(User.id) == TeamMember.user_id)
+                                    .order_by(col(User.login))):
             members.setdefault(tid, []).append(login)
     return [(t, members.get(t.id or 0, [])) for t in teams]
