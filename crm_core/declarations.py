@@ -98,7 +98,9 @@ class JobDecl:
 @dataclass(frozen=True)
 class RouteDecl:
     """Starlette routes a plugin contributes, mounted under ``/<plugin>`` and
-    ``/api/v1/<plugin>``. ``permission`` is what the route needs (``None`` = public)."""
+    ``/api/v1/<plugin>`` (``api=True``). ``permission`` is the action the route needs; ``None``
+    means any signed-in user (deny by default) and ``"public"`` opens it to anonymous visitors
+    (web forms, feeds with their own secret)."""
 
     path: str
     endpoint: Callable[..., Any]

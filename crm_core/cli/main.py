@@ -137,10 +137,10 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
 
 
 def _register() -> None:
-    from crm_core.cli import customers, demo, plugins, setup, users
+    from crm_core.cli import customers, demo, plugins, setup, tokens, users
 
     for cmd in (setup.init, setup.migrate_cmd, setup.serve, setup.worker, demo.demo,
-                plugins.plugins, users.users, users.teams, customers.customers):
+                plugins.plugins, users.users, users.teams, customers.customers, tokens.tokens):
         cli.add_command(cmd)
 
 

@@ -1,5 +1,6 @@
 """Kernel tables. Importing this module registers them on ``SQLModel.metadata``."""
 
+from crm_core.models.auth import ApiToken, LoginFailure, WebSession
 from crm_core.models.customers import CodeSequence, Contact, Customer, FollowUp
 from crm_core.models.system import (
     AuditEntry,
@@ -14,6 +15,7 @@ from crm_core.models.system import (
 from crm_core.models.users import Role, RoleGrant, Team, TeamMember, User, UserRole
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "CodeSequence",
     "Contact",
@@ -23,6 +25,7 @@ __all__ = [
     "FollowUp",
     "JobRun",
     "KernelMeta",
+    "LoginFailure",
     "OutboxEvent",
     "OutboxRetry",
     "PluginState",
@@ -32,4 +35,5 @@ __all__ = [
     "TeamMember",
     "User",
     "UserRole",
+    "WebSession",
 ]

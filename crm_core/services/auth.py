@@ -20,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, update
+from sqlmodel import col
 
 from crm_core.context import Ctx
-from crm_core.db import utcnow
+from crm_core.db import rowcount, utcnow
 from crm_core.errors import CRMError, NotFound, PermissionDenied, ValidationError
 from crm_core.models import ApiToken, LoginFailure, User, WebSession
 from crm_core.passwords import verify_password
@@ -83,12 +84,13 @@ def throttle_wait(kernel: Kernel, login: str, ip: str, now: datetime | None = No
     login = (login or "").strip().lower()[:64]
     with kernel.new_session() as s:
         waits = [0]
-        for column, value, limit in ((LoginFailure.login, login, MAX_FAILURES_PER_LOGIN),
-                                     (LoginFailure.ip, ip, MAX_FAILURES_PER_IP)):
+        for column, value, limit in ((col(LoginFailure.login), login, MAX_FAILURES_PER_LOGIN),
+                                     (col(LoginFailure.ip), ip, MAX_FAILURES_PER_IP)):
             if not value:
                 continue
-            times = list(s.scalars(select(LoginFailure.at).where(column == value, LoginFailure.at > since)
-                                   .order_by(LoginFailure.at.desc()).limit(limit)))
+            times = list(s.scalars(select(col(LoginFailure.at))
+                                   .where(column == value, col(LoginFailure.at) > since)
+                                   .order_by(col(LoginFailure.at).desc()).limit(limit)))
             if len(times) >= limit:  # the window frees up when the oldest counted failure ages out
                 waits.append(int((_as_utc(times[-1]) + THROTTLE_WINDOW - now).total_seconds()) + 1)
         return max(waits)
@@ -98,12 +100,12 @@ def record_failure(kernel: Kernel, login: str, ip: str) -> None:
     now = utcnow()
     with kernel.new_session(write=True) as s, s.begin():
         s.add(LoginFailure(login=(login or "").strip().lower()[:64], ip=ip[:45], at=now))
-        s.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+        s.execute(delete(LoginFailure).where(col(LoginFailure.at) < now - timedelta(days=1)))
 
 
 def clear_failures(kernel: Kernel, login: str) -> None:
     with kernel.new_session(write=True) as s, s.begin():
-        s.execute(delete(LoginFailure).where(LoginFailure.login == login.strip().lower()[:64]))
+        s.execute(delete(LoginFailure).where(col(LoginFailure.login) == login.strip().lower()[:64]))
 
 
 def check_password(kernel: Kernel, login: str, password: str, ip: str = "") -> User | None:
@@ -115,7 +117,7 @@ def check_password(kernel: Kernel, login: str, password: str, ip: str = "") -> U
     if wait:
         raise TooManyAttempts(wait)
     with kernel.new_session() as s:
-        user = s.scalar(select(User).where(User.login == (login or "").strip().lower()))
+        user = s.scalar(select(User).where(col(User.login) == (login or "").strip().lower()))
         ok = verify_password(user.password_hash if user else _DUMMY_HASH, password or "")
     if user is None or not ok or not user.is_active:
         record_failure(kernel, login, ip)
@@ -149,6 +151,7 @@ def log_in(
 def open_session(kernel: Kernel, user: User, *, ip: str = "", user_agent: str = "",
                  replace: str | None = None) -> NewSession:
     """A fresh session for ``user`` (also after they changed their own password)."""
+    assert user.id is not None
     token = secrets.token_urlsafe(32)
     now = utcnow()
     row = WebSession(
@@ -158,8 +161,8 @@ def open_session(kernel: Kernel, user: User, *, ip: str = "", user_agent: str = 
     )
     with kernel.new_session(write=True) as s, s.begin():
         if replace:
-            s.execute(delete(WebSession).where(WebSession.id == hash_token(replace)))
-        s.execute(delete(WebSession).where(WebSession.expires_at < now))
+            s.execute(delete(WebSession).where(col(WebSession.id) == hash_token(replace)))
+        s.execute(delete(WebSession).where(col(WebSession.expires_at) < now))
         s.add(row)
         fresh = s.get(User, user.id)
         assert fresh is not None
@@ -190,44 +193,44 @@ def session_actor(kernel: Kernel, token: str) -> tuple[WebSession, Actor] | None
         return None
     if now - _as_utc(row.last_seen_at) >= SEEN_EVERY:
         with kernel.new_session(write=True) as s, s.begin():
-            s.execute(update(WebSession).where(WebSession.id == sid).values(last_seen_at=now))
+            s.execute(update(WebSession).where(col(WebSession.id) == sid).values(last_seen_at=now))
         row.last_seen_at = now
     return row, actor
 
 
 def revoke_session(kernel: Kernel, token: str) -> None:
     with kernel.new_session(write=True) as s, s.begin():
-        s.execute(delete(WebSession).where(WebSession.id == hash_token(token)))
+        s.execute(delete(WebSession).where(col(WebSession.id) == hash_token(token)))
 
 
 def revoke_user_sessions(kernel: Kernel, user_id: int) -> int:
     """Log a user out everywhere; returns how many sessions ended."""
     with kernel.new_session(write=True) as s, s.begin():
-        return s.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount or 0
+        return rowcount(s.execute(delete(WebSession).where(col(WebSession.user_id) == user_id)))
 
 
 def mark_reauthenticated(kernel: Kernel, session_id: str, action: str) -> None:
     """The session's user gave their password again: allow ``action`` once in the next minutes."""
     with kernel.new_session(write=True) as s, s.begin():
-        s.execute(update(WebSession).where(WebSession.id == session_id)
+        s.execute(update(WebSession).where(col(WebSession.id) == session_id)
                   .values(reauth_action=action[:120], reauth_until=utcnow() + REAUTH_FOR))
 
 
 def consume_reauthentication(kernel: Kernel, session_id: str, action: str) -> bool:
     """Use up the session's re-authentication for ``action``; ``False`` if there is none."""
     with kernel.new_session(write=True) as s, s.begin():
-        used = s.execute(
+        used = rowcount(s.execute(
             update(WebSession)
-            .where(WebSession.id == session_id, WebSession.reauth_action == action,
-                   WebSession.reauth_until > utcnow())
+            .where(col(WebSession.id) == session_id, col(WebSession.reauth_action) == action,
+                   col(WebSession.reauth_until) > utcnow())
             .values(reauth_action=None, reauth_until=None)
-        ).rowcount
+        ))
     return used == 1
 
 
 # --- API tokens ---------------------------------------------------------------------------
 def _user_by_login(s: Session, login: str) -> User:
-    user = s.scalar(select(User).where(User.login == login))
+    user = s.scalar(select(User).where(col(User.login) == login))
     if user is None:
         raise NotFound(f"no user {login!r}")
     return user
@@ -251,7 +254,7 @@ def create_token(ctx: Ctx, login: str, name: str = "", expires_days: int | None 
     with ctx.uow() as s:
         user = _user_by_login(s, login)
         _may_manage_tokens_of(ctx, user)
-        if not user.is_active:
+        if not user.is_active or user.id is None:
             raise ValidationError("invalid token", {"login": [f"user {login!r} is disabled"]})
         row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(raw), prefix=raw[:12],
                        created_at=now,
@@ -268,13 +271,13 @@ def create_token(ctx: Ctx, login: str, name: str = "", expires_days: int | None 
 def list_tokens(ctx: Ctx, login: str | None = None) -> list[tuple[ApiToken, str]]:
     """(token, owner login), newest first: everyone's for user managers, else one's own."""
     with ctx.reader() as s:
-        stmt = select(ApiToken, User.login).join(User, User.id == ApiToken.user_id)
+        stmt = select(ApiToken, col(User.login)).join(User, col(User.id) == col(ApiToken.user_id))
         if login is not None:
             _may_manage_tokens_of(ctx, _user_by_login(s, login))
-            stmt = stmt.where(User.login == login)
+            stmt = stmt.where(col(User.login) == login)
         elif not ctx.actor.can("users.manage"):
-            stmt = stmt.where(ApiToken.user_id == ctx.actor.id)
-        return [(t, u) for t, u in s.execute(stmt.order_by(ApiToken.id.desc())).all()]
+            stmt = stmt.where(col(ApiToken.user_id) == ctx.actor.id)
+        return [(t, u) for t, u in s.execute(stmt.order_by(col(ApiToken.id).desc())).all()]
 
 
 def revoke_token(ctx: Ctx, token_id: int) -> ApiToken:
@@ -307,7 +310,7 @@ def token_actor(kernel: Kernel, raw: str) -> tuple[ApiToken, Actor] | None:
         return None
     now = utcnow()
     with kernel.new_session() as s, s.begin():
-        row = s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+        row = s.scalar(select(ApiToken).where(col(ApiToken.token_hash) == hash_token(raw)))
         if row is None or token_status(row, now) != "active":
             return None
         user = s.get(User, row.user_id)
@@ -316,7 +319,7 @@ def token_actor(kernel: Kernel, raw: str) -> tuple[ApiToken, Actor] | None:
         actor = load_actor(s, user)
     if row.last_used_at is None or now - _as_utc(row.last_used_at) >= SEEN_EVERY:
         with kernel.new_session(write=True) as s, s.begin():
-            s.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+            s.execute(update(ApiToken).where(col(ApiToken.id) == row.id).values(last_used_at=now))
     return row, actor
 
 
@@ -351,4 +354,4 @@ def set_own_locale(ctx: Ctx, locale: str) -> None:
 def active_sessions(kernel: Kernel, user_id: int) -> int:
     with kernel.new_session() as s:
         return s.scalar(select(func.count()).select_from(WebSession).where(
-            WebSession.user_id == user_id, WebSession.expires_at > utcnow())) or 0
+            col(WebSession.user_id) == user_id, col(WebSession.expires_at) > utcnow())) or 0

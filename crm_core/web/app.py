@@ -1,5 +1,5 @@
-"""The ASGI application: explicit routes and a lifespan that owns the kernel (and, on a single
-server process, the scheduler)."""
+"""The ASGI application: explicit routes, middleware and a lifespan that owns the kernel (and,
+on a single server process, the scheduler)."""
 
 from __future__ import annotations
 
@@ -8,65 +8,90 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
-from crm_core import __version__
+from crm_core.errors import CRMError
 from crm_core.kernel import Kernel
+from crm_core.plugin_system.host import CORE
 from crm_core.settings import Settings, load_settings
+from crm_core.web import hooks as web_hooks
+from crm_core.web.errors import handle_crm_error, handle_http_error
+from crm_core.web.routing import CRMRoute, inventory, plugin_route
+from crm_core.web.security import MAX_BODY_SIZE, SecurityMiddleware
+from crm_core.web.state import build_state
+from crm_core.web.static import static_mount
+from crm_core.web.views import core_routes
 
 log = logging.getLogger("crm.web")
 
 
-def _database_kind(settings: Settings) -> str:
-    return "sqlite" if settings.is_sqlite else "postgresql"
+def install(app: Starlette, kernel: Kernel) -> None:
+    """Bind the app to a kernel: its web hooks, templates and catalogs, the plugins' routes."""
+    if not kernel.host.pm.has_plugin(web_hooks.NAME):
+        kernel.host.pm.register(web_hooks, name=web_hooks.NAME)
+    app.state.kernel = kernel
+    app.state.web = build_state(kernel)
+    routes = app.router.routes
+    routes[:] = [r for r in routes if not (isinstance(r, CRMRoute) and r.info.plugin != CORE)]
+    for decl, plugin in kernel.routes:
+        try:
+            routes.append(plugin_route(decl, plugin))
+        except ValueError as exc:  # a malformed declaration must not take the site down
+            log.error("plugin %s: route %s not mounted: %s", plugin, decl.path, exc)
+            if kernel.host.strict:
+                raise
+    app.state.route_inventory = inventory(routes)
 
 
-async def health(request: Request) -> JSONResponse:
-    """``GET /-/health``: the process answers and the database runs ``SELECT 1``."""
-    kernel: Kernel = request.app.state.kernel
-    body = {"status": "ok", "version": __version__, "database": _database_kind(kernel.settings)}
+def create_app(settings: Settings | None = None, kernel: Kernel | None = None, *,
+               workers: int = 1, max_body_size: int = MAX_BODY_SIZE) -> Starlette:
+    """The application.
 
-    def ping() -> None:
-        with kernel.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-
-    try:
-        await run_in_threadpool(ping)
-    except SQLAlchemyError as exc:
-        log.warning("health check: database unreachable: %s", exc.__class__.__name__)
-        return JSONResponse({**body, "status": "error"}, status_code=503)
-    return JSONResponse(body)
-
-
-def create_app(settings: Settings, *, workers: int = 1) -> Starlette:
-    """The application. ``workers``: how many server processes run it; the scheduler is
-    embedded only when there is one (otherwise ``crm worker`` runs it)."""
+    :param settings: the deployment's settings (default: the given kernel's).
+    :param kernel: serve this kernel (tests, embedding); its owner shuts it down. Without one,
+        the lifespan builds a kernel from ``settings`` and shuts it down at the end.
+    :param workers: how many server processes run the app; the scheduler is embedded only when
+        there is one (otherwise ``crm worker`` runs it).
+    :param max_body_size: larger request bodies are refused with 413.
+    """
+    if settings is None:
+        if kernel is None:
+            raise ValueError("create_app needs settings or a kernel")
+        settings = kernel.settings
+    cfg = settings
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        kernel = Kernel(settings)
+        k = kernel if kernel is not None else Kernel(cfg)
         scheduler = None
         try:
-            kernel.startup()
-            if settings.scheduler_enabled and workers == 1:
+            k.startup()
+            if kernel is None:
+                install(app, k)
+            if cfg.scheduler_enabled and workers == 1:
                 from crm_core.scheduler import SchedulerHost
 
-                scheduler = SchedulerHost(kernel)
+                scheduler = SchedulerHost(k)
                 scheduler.start()
-            app.state.kernel = kernel
             yield
         finally:
             if scheduler is not None:
                 scheduler.stop()
-            kernel.shutdown()
+            if kernel is None:
+                k.shutdown()
 
-    return Starlette(routes=[Route("/-/health", health, methods=["GET"])], lifespan=lifespan)
+    app = Starlette(
+        routes=[*core_routes(), static_mount()],
+        middleware=[Middleware(SecurityMiddleware, max_body_size=max_body_size)],
+        exception_handlers={HTTPException: handle_http_error, CRMError: handle_crm_error},
+        lifespan=lifespan,
+    )
+    app.state.route_inventory = inventory(app.routes)
+    if kernel is not None:
+        install(app, kernel)
+    return app
 
 
 def create_app_from_env() -> Starlette:

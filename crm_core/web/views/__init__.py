@@ -1,0 +1,15 @@
+"""The core's pages and API endpoints. Add a module here and list its routes in
+:func:`core_routes` — every route is built with :func:`crm_core.web.routing.route`."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+
+def core_routes() -> list[BaseRoute]:
+    from crm_core.web.views import account, home
+
+    return [
+        *home.routes(),
+        *account.routes(),
+    ]
