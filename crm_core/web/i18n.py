@@ -6,7 +6,8 @@ compiled in memory at startup, so there is no build step). A plugin may ship
 ``<its package>/translations/<locale>/LC_MESSAGES/<plugin>.po`` (or ``.mo``); its messages join
 the same catalog (the core's win on a clash), so ``_()`` works in its templates too.
 
-Update the core catalogs after changing UI text::
+Each UI area may keep its own core catalog beside ``messages.po`` (``customers.po``,
+``admin.po``…); all of them are merged. Update the core catalogs after changing UI text::
 
     pybabel extract -F crm_core/web/babel.cfg -k N_ -o /tmp/messages.pot crm_core/web
     pybabel update -i /tmp/messages.pot -d crm_core/web/translations
@@ -56,6 +57,14 @@ def load_catalog(directory: Path, locale: str, domain: str = "messages") -> Tran
     return None
 
 
+def core_domains(locale: str) -> list[str]:
+    """The core's catalogs for ``locale``: ``messages`` and one per UI area (``customers``,
+    ``admin``, ``api``…), so areas can be translated independently."""
+    base = TRANSLATIONS_DIR / locale / "LC_MESSAGES"
+    names = {p.stem for p in base.glob("*.po")} | {p.stem for p in base.glob("*.mo")}
+    return sorted(names, key=lambda n: (n != "messages", n))
+
+
 def compile_po(po: Path) -> bytes:
     with po.open("rb") as fh:
         catalog = read_po(fh)
@@ -75,9 +84,10 @@ class Catalogs:
                 extra = load_catalog(directory, locale, domain)
                 if extra is not None:
                     merged.merge(extra)
-            core = load_catalog(TRANSLATIONS_DIR, locale)
-            if core is not None:
-                merged.merge(core)
+            for domain in core_domains(locale):
+                core = load_catalog(TRANSLATIONS_DIR, locale, domain)
+                if core is not None:
+                    merged.merge(core)
             self._by_locale[locale] = merged
 
     def get(self, locale: str) -> Translations:
