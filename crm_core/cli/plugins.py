@@ -101,13 +101,13 @@ def info(state: CliState, name: str) -> None:
 @pass_state
 def enable(state: CliState, names: tuple[str, ...]) -> None:
     """Enable plugins (and what they depend on), migrating their tables first."""
-    from crm_core.migrate import enable_plugins
+    from crm_core.services import plugins as plugin_svc
 
     kernel = state.kernel()
     wanted = list(dict.fromkeys(names))
     for n in wanted:
         kernel.host.record(n)  # unknown names fail before anything changes
-    done = enable_plugins(kernel, wanted)
+    done = plugin_svc.enable(state.ctx(), wanted)
     deps = dependency_closure(kernel.host.manifests(), wanted) - set(wanted)
     asked = [n for n in done if n in wanted]
     needed = [n for n in done if n in deps]
@@ -130,11 +130,10 @@ def enable(state: CliState, names: tuple[str, ...]) -> None:
 @pass_state
 def disable(state: CliState, names: tuple[str, ...], cascade: bool) -> None:
     """Disable plugins; their data stays and comes back when they are enabled again."""
-    kernel = state.kernel()
-    host = kernel.host
+    from crm_core.services import plugins as plugin_svc
+
     wanted = list(dict.fromkeys(names))
-    todo = host.plan_disable(wanted, cascade=cascade)
-    host.set_enabled(todo, False)
+    todo = plugin_svc.disable(state.ctx(), wanted, cascade=cascade)
     asked = [n for n in todo if n in wanted]
     others = [n for n in todo if n not in wanted]
     if asked:
