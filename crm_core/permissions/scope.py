@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, literal, select, true, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -26,8 +26,12 @@ def _scope_for(kernel: Kernel, entity: str, scope: str, actor: Actor) -> ColumnE
             return false()
         if scope == "own" or not actor.team_ids:
             return owner == actor.id
-        members = select(col(TeamMember.user_id)).where(col(TeamMember.team_id).in_(actor.team_ids))
-        return or_(owner == actor.id, owner.in_(members))
+        # one IN over "my team members, and me": the planner walks the owner index once
+        members = union_all(
+            select(col(TeamMember.user_id)).where(col(TeamMember.team_id).in_(actor.team_ids)),
+            select(literal(actor.id)),
+        )
+        return owner.in_(members)
     if decl.parent:
         fk, parent_name = decl.parent
         parent = kernel.entity(parent_name)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, text, true, tuple_
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -88,11 +88,20 @@ def get_customer(ctx: Ctx, customer_id: int) -> CustomerRead:
         return to_read(ctx, row)
 
 
+# Past this many matches a substring is "common" (有限公, 科技有): walking the actor's rows in
+# page order and stopping after one page beats materialising every match from the index.
+FTS_COMMON = 10_000
+_FTS_COUNT = text("SELECT count(*) FROM (SELECT 1 FROM crm_customer_fts "
+                  "WHERE crm_customer_fts MATCH :fts_q LIMIT :cap)")
+
+
 def _name_clause(s: Session, q: str) -> ColumnElement[bool]:
     if len(q) >= 3 and is_sqlite(s):
+        match = '"' + q.replace('"', '""') + '"'
+        if (s.scalar(_FTS_COUNT, {"fts_q": match, "cap": FTS_COMMON}) or 0) >= FTS_COMMON:
+            return contains_ci(Customer.name, q)
         fts = text("SELECT rowid FROM crm_customer_fts WHERE crm_customer_fts MATCH :fts_q")
-        ids = fts.bindparams(fts_q='"' + q.replace('"', '""') + '"').columns(
-            table_of(Customer).c.id)
+        ids = fts.bindparams(fts_q=match).columns(table_of(Customer).c.id)
         return col(Customer.id).in_(ids)
     if not is_sqlite(s):
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -107,7 +116,9 @@ def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
     q = normalize_name(q)  # names are stored NFKC-normalised: full-width input must match too
     if not q:
         return true()
-    contacts_ok = scope_clause(ctx.kernel, ctx.actor, "contact", "contacts.read")
+    # contacts are scoped through their customer: test that scope on the customer row itself,
+    # not inside the subquery (which would gather every id the actor may see)
+    contacts_ok = scope_clause(ctx.kernel, ctx.actor, ENTITY, "contacts.read")
     if re.fullmatch(r"[Cc]\d{9,}", q):
         return col(Customer.code) == q.upper()
     if "@" in q:
@@ -115,8 +126,8 @@ def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
             email = normalize_email(q)
         except FormatError:
             return _name_clause(s, q)
-        return col(Customer.id).in_(select(col(Contact.customer_id))
-                                    .where(col(Contact.email) == email, contacts_ok))
+        return and_(contacts_ok, col(Customer.id).in_(
+            select(col(Contact.customer_id)).where(col(Contact.email) == email)))
     digits = re.sub(r"[\s\-+()]", "", q)
     if digits.isdigit() and len(digits) >= 7:
         if ctx.actor.can("contacts.see_phone"):
@@ -124,8 +135,8 @@ def search_clause(ctx: Ctx, s: Session, q: str) -> ColumnElement[bool]:
                 bidx = ctx.kernel.cipher.blind_index(normalize_phone(q))
             except FormatError:
                 return _name_clause(s, q)
-            return col(Customer.id).in_(select(col(Contact.customer_id))
-                                        .where(col(Contact.phone_bidx) == bidx, contacts_ok))
+            return and_(contacts_ok, col(Customer.id).in_(
+                select(col(Contact.customer_id)).where(col(Contact.phone_bidx) == bidx)))
         return _name_clause(s, q)
     return _name_clause(s, q)
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the Mosaic CRM kernel (not part of the installed package)."""
