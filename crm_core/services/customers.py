@@ -252,9 +252,14 @@ def export_customers(
     """Every customer the actor may export (``customers.export`` scope), in id order.
 
     Authorises and validates when called (not on first iteration), so a refusal comes before
-    anything is streamed."""
+    anything is streamed, and writes the export to the audit log (who, when, which filters)."""
     require(ctx.actor, "customers.export")
-    return _export_batches(ctx, parse(CustomerQuery, query or {}), batch)
+    parsed = parse(CustomerQuery, query or {})
+    filters = parsed.model_dump(exclude_defaults=True, exclude={"cursor", "limit"})
+    with ctx.uow() as s:
+        record(ctx, s, action="customer.export", entity=ENTITY, entity_id=None,
+               changes={"filters": [None, filters]}, summary="bulk export")
+    return _export_batches(ctx, parsed, batch)
 
 
 def _export_batches(ctx: Ctx, query: CustomerQuery, batch: int) -> Iterator[CustomerRead]:

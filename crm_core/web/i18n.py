@@ -79,7 +79,9 @@ class Catalogs:
     def __init__(self, plugin_dirs: list[tuple[str, Path]] | tuple[()] = ()) -> None:
         self._by_locale: dict[str, Translations] = {}
         for locale in LOCALES:
-            merged = Translations()
+            # start from the core catalog so the language's plural rule (zh: one form) is used;
+            # an empty Translations() would carry English plurals into every language
+            merged = load_catalog(TRANSLATIONS_DIR, locale) or Translations()
             for domain, directory in plugin_dirs:
                 extra = load_catalog(directory, locale, domain)
                 if extra is not None:

@@ -46,8 +46,10 @@ def live_server(browser_kernel: Kernel) -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
+    # Per test, not per session: sync Playwright keeps an event loop running in this thread
+    # while it is started, which would break the in-process web tests later in the worker.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

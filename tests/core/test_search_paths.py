@@ -39,3 +39,15 @@ def test_index_and_scan_find_the_same_customers(
     assert _ids(manager, "星辰科技") == mine | theirs
     assert _ids(crm.ctx(), "ｓｈａｎｇｈａｉ") == set()
     assert len(_ids(crm.ctx(), "有限公司")) == 18
+
+
+def test_export_is_written_to_the_audit_log(crm: Any, helpers: Any) -> None:
+    from crm_core.services.audit import list_audit
+
+    manager = crm.ctx(helpers.add_user(crm, "boss", "sales_manager"), "web")
+    create_customer(manager, {"name": "导出审计有限公司", "status": "won"})
+    rows = list(customer_svc.export_customers(manager, {"status": "won"}))
+    assert [r.name for r in rows] == ["导出审计有限公司"]
+    entry = list_audit(crm.ctx(), {"action": "customer.export"}).items[0]
+    assert (entry.actor_login, entry.interface) == ("boss", "web")
+    assert entry.changes == {"filters": [None, {"status": "won"}]}

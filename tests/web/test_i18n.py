@@ -105,13 +105,14 @@ TRANSLATIONS = Path(i18n.TRANSLATIONS_DIR)
 
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)
-def test_catalogs_are_complete_and_compiled(locale: str) -> None:
-    po_path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+@pytest.mark.parametrize("domain", i18n.core_domains("zh_CN"))  # messages, and one per UI area
+def test_catalogs_are_complete_and_compiled(locale: str, domain: str) -> None:
+    po_path = TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.po"
     with po_path.open("rb") as fh:
         catalog = read_po(fh)
     untranslated = [m.id for m in catalog if m.id and not m.string]
     assert untranslated == []
-    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.mo").open("rb") as fh:
         shipped = Translations(fh)
     for m in catalog:
         if m.id:
@@ -126,8 +127,10 @@ def test_every_ui_message_is_in_the_catalog() -> None:
         str(root), method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
         options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}},
         keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None})}
-    with (TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        known = {m.id for m in read_po(fh) if m.id}
+    known: set[str] = set()
+    for po in (TRANSLATIONS / "zh_CN" / "LC_MESSAGES").glob("*.po"):  # every UI area's catalog
+        with po.open("rb") as fh:
+            known |= {m.id for m in read_po(fh) if m.id}
     assert {m for m in found if isinstance(m, str)} - known == set()
 
 
@@ -139,3 +142,12 @@ def test_catalog_without_mo_is_compiled_in_memory(tmp_path: Path) -> None:
     loaded = i18n.load_catalog(tmp_path, "zh_CN")
     assert loaded is not None and loaded.gettext("Sign in") == "登录"
     assert i18n.load_catalog(tmp_path, "en") is None
+
+
+def test_chinese_plurals_use_the_chinese_rule() -> None:
+    from crm_core.web.i18n import Catalogs
+
+    zh = Catalogs().get("zh_CN")
+    assert zh.plural(1) == zh.plural(5) == 0
+    en = Catalogs().get("en")
+    assert (en.plural(1), en.plural(5)) == (0, 1)
