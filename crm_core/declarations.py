@@ -100,7 +100,14 @@ class RouteDecl:
     """Starlette routes a plugin contributes, mounted under ``/<plugin>`` and
     ``/api/v1/<plugin>`` (``api=True``). ``permission`` is the action the route needs; ``None``
     means any signed-in user (deny by default) and ``"public"`` opens it to anonymous visitors
-    (web forms, feeds with their own secret)."""
+    (web forms, feeds with their own secret).
+
+    The optional fields document an API route (``api=True``) in ``/api/v1/openapi.json`` while
+    the plugin is enabled: pydantic models for the JSON body (``request_model``), the success
+    answer (``response_model``, with ``status_code``) and the query string (``query_model``: one
+    parameter per field). Validate with the same models in the endpoint —
+    ``crm_core.web.api.read_body`` / ``read_query`` do that and answer 400/422 problems.
+    ``name`` becomes the operation id ``<plugin>.<name>``."""
 
     path: str
     endpoint: Callable[..., Any]
@@ -108,3 +115,10 @@ class RouteDecl:
     permission: str | None = None
     api: bool = False
     name: str | None = None
+    summary: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    request_model: type[Any] | None = None
+    response_model: type[Any] | None = None
+    query_model: type[Any] | None = None
+    status_code: int = 200

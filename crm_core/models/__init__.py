@@ -12,6 +12,7 @@ from crm_core.models.system import (
     OutboxRetry,
     PluginState,
 )
+from crm_core.models.ui import SavedFilter as SavedFilter
 from crm_core.models.users import Role, RoleGrant, Team, TeamMember, User, UserRole
 
 __all__ = [

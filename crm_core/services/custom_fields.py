@@ -150,6 +150,16 @@ def update_field(ctx: Ctx, field_id: int, data: Any, version: int | None = None)
     return row
 
 
+def get_field(ctx: Ctx, field_id: int) -> CustomFieldDefinition:
+    """One definition (active or not), for editing it."""
+    with ctx.reader() as s:
+        row = s.get(CustomFieldDefinition, field_id)
+        if row is None:
+            raise NotFound(f"custom field {field_id} not found")
+        s.expunge(row)
+        return row
+
+
 def list_fields(ctx: Ctx, entity: str, active_only: bool = True) -> list[CustomFieldDefinition]:
     with ctx.reader() as s:
         return definitions(s, entity, active_only)

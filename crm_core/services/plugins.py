@@ -58,6 +58,13 @@ def enable(ctx: Ctx, names: list[str]) -> list[str]:
     return done
 
 
+def plan_enable(ctx: Ctx, names: list[str]) -> list[str]:
+    """What an enable would switch on: the plugins, the dependencies they take along and glue
+    plugins that then apply (raises PluginError for a plugin that failed to load)."""
+    require(ctx.actor, "plugins.manage")
+    return ctx.kernel.host.plan_enable(names)
+
+
 def plan_disable(ctx: Ctx, names: list[str], cascade: bool = False) -> list[str]:
     """What a disable would switch off (raises PluginDependencyError naming the dependents)."""
     require(ctx.actor, "plugins.manage")

@@ -124,6 +124,61 @@ def set_grants(ctx: Ctx, role_name: str, grants: dict[str, str | None]) -> None:
                payload={"name": role_name, "grants": grants})
 
 
+def update_role(ctx: Ctx, role_name: str, *, label: str, label_en: str = "",
+                description: str = "") -> Role:
+    """Rename a role for people (its ``name`` stays); built-in roles too."""
+    require(ctx.actor, "roles.manage")
+    label = (label or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not label:
+        errors["label"] = ["cannot be empty"]
+    for field, value, limit in (("label", label, 120), ("label_en", label_en, 120),
+                                ("description", description, 500)):
+        if len(value or "") > limit:
+            errors.setdefault(field, []).append(f"at most {limit} characters")
+    if errors:
+        raise ValidationError("invalid role", errors)
+    after = {"label": label, "label_en": (label_en or "").strip(), "description": (description or "").strip()}
+    with ctx.uow() as s:
+        role = s.scalar(select(Role).where(col(Role.name) == role_name))
+        if role is None:
+            raise NotFound(f"no role named {role_name!r}")
+        before = {k: getattr(role, k) for k in after}
+        changes = {k: [before[k], v] for k, v in after.items() if before[k] != v}
+        if not changes:
+            return role
+        for k, v in after.items():
+            setattr(role, k, v)
+        bump(role)
+        record(ctx, s, action="role.update", entity="role", entity_id=role.id, changes=changes,
+               summary=role_name, event="role.updated", payload={"name": role_name, "changes": changes})
+        return role
+
+
+def delete_role(ctx: Ctx, role_name: str) -> None:
+    """Delete a custom role. Built-in roles stay (their grants can be changed); a role still
+    given to users is refused, naming them, so nobody loses access by surprise."""
+    require(ctx.actor, "roles.manage")
+    with ctx.uow() as s:
+        role = s.scalar(select(Role).where(col(Role.name) == role_name))
+        if role is None:
+            raise NotFound(f"no role named {role_name!r}")
+        if role.builtin:
+            raise ValidationError("invalid change", {"name": ["a built-in role cannot be deleted"]})
+        holders = list(s.scalars(select(col(User.login)).join(UserRole, col(UserRole.user_id) == User.id)
+                                 .where(col(UserRole.role_id) == role.id).order_by(col(User.login))))
+        if holders:
+            shown = ", ".join(holders[:10]) + (" …" if len(holders) > 10 else "")
+            raise ValidationError("invalid change", {"name": [f"still given to: {shown}"]})
+        grants = {g.action: g.scope for g in s.scalars(
+            select(RoleGrant).where(col(RoleGrant.role_id) == role.id))}
+        s.execute(delete(RoleGrant).where(col(RoleGrant.role_id) == role.id))
+        s.delete(role)
+        record(ctx, s, action="role.delete", entity="role", entity_id=role.id,
+               changes={"name": [role_name, None], "grants": [grants, None]}, summary=role_name,
+               event="role.deleted", payload={"name": role_name})
+
+
 def set_user_roles(ctx: Ctx, login: str, roles: list[str]) -> None:
     require(ctx.actor, "roles.manage")
     with ctx.uow() as s:

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from crm_core.context import Ctx
-from crm_core.db import utcnow
+from crm_core.db import contains_ci, utcnow
 from crm_core.errors import NotFound, ValidationError
 from crm_core.models import Role, Team, TeamMember, User, UserRole
 from crm_core.models.base import row_id
@@ -19,7 +20,17 @@ from crm_core.normalize import FormatError, normalize_email
 from crm_core.passwords import hash_password, verify_password
 from crm_core.permissions.actor import Actor, load_actor
 from crm_core.permissions.scope import require
-from crm_core.services.base import bump, parse, record
+from crm_core.services.base import (
+    Page,
+    bump,
+    changes_between,
+    check_version,
+    clamp_limit,
+    decode_cursor,
+    encode_cursor,
+    parse,
+    record,
+)
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 LOCALES = ("zh_CN", "en")
@@ -72,9 +83,39 @@ class UserCreate(BaseModel):
         return v
 
 
+class UserUpdate(BaseModel):
+    """What an admin may change on a user (login, password, roles and state have their own
+    functions)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=120)
+    email: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        return UserCreate._email(v)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str | None) -> str | None:
+        return None if v is None else UserCreate._locale(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        return None if v is None else UserCreate._tz(v)
+
+
 def create_user(ctx: Ctx, data: UserCreate | dict[str, Any], roles: Sequence[str] = (),
                 team: str | None = None) -> User:
+    """A new user. Giving roles is a role change: it also needs ``roles.manage``."""
     require(ctx.actor, "users.manage")
+    if roles:
+        require(ctx.actor, "roles.manage")
     d = parse(UserCreate, data)
     pw_hash = hash_password(d.password)
     with ctx.uow() as s:
@@ -129,6 +170,45 @@ def list_users(ctx: Ctx) -> list[tuple[User, list[str], list[str]]]:
     return [(u, roles.get(u.id or 0, []), teams.get(u.id or 0, [])) for u in users]
 
 
+def list_users_page(
+    ctx: Ctx, q: str | None = None, active: bool | None = None, cursor: str | None = None,
+    limit: int | None = None, login: str | None = None,
+) -> Page[tuple[User, list[str], list[str]]]:
+    """One keyset page of users by login, with their role and team names (``users.manage``).
+    ``q`` matches part of the login or the display name, ``login`` exactly."""
+    require(ctx.actor, "users.manage")
+    limit = clamp_limit(limit)
+    stmt = select(User)
+    if login is not None:
+        stmt = stmt.where(col(User.login) == login)
+    if q:
+        stmt = stmt.where(or_(contains_ci(User.login, q), contains_ci(User.display_name, q)))
+    if active is not None:
+        stmt = stmt.where(col(User.is_active).is_(active))
+    if cursor:
+        (last,) = decode_cursor(cursor, 1)
+        if not isinstance(last, str) or "\x00" in last:
+            raise ValidationError("invalid cursor", {"cursor": ["not a cursor from a previous page"]})
+        stmt = stmt.where(col(User.login) > last)
+    with ctx.reader() as s:
+        users = list(s.scalars(stmt.order_by(col(User.login)).limit(limit + 1)))
+        more = len(users) > limit
+        users = users[:limit]
+        ids = [row_id(u) for u in users]
+        roles: dict[int, list[str]] = {}
+        for uid, name in s.execute(select(col(UserRole.user_id), col(Role.name))
+                                   .join(Role, col(Role.id) == UserRole.role_id)
+                                   .where(col(UserRole.user_id).in_(ids)).order_by(col(Role.name))):
+            roles.setdefault(uid, []).append(name)
+        teams: dict[int, list[str]] = {}
+        for uid, name in s.execute(select(col(TeamMember.user_id), col(Team.name))
+                                   .join(Team, col(Team.id) == TeamMember.team_id)
+                                   .where(col(TeamMember.user_id).in_(ids)).order_by(col(Team.name))):
+            teams.setdefault(uid, []).append(name)
+    items = [(u, roles.get(row_id(u), []), teams.get(row_id(u), [])) for u in users]
+    return Page(items, encode_cursor([users[-1].login]) if more and users else None, limit)
+
+
 def set_password(ctx: Ctx, login: str, new_password: str, old_password: str | None = None) -> None:
     """Admins reset anyone's password; a user changes their own with the old one."""
     own = ctx.actor.login == login
@@ -150,8 +230,36 @@ def set_password(ctx: Ctx, login: str, new_password: str, old_password: str | No
                event="user.password_changed", payload={"id": user.id, "login": login})
 
 
-def set_active(ctx: Ctx, login: str, active: bool) -> None:
+def update_user(ctx: Ctx, login: str, data: UserUpdate | dict[str, Any],
+                version: int | None = None) -> User:
+    """Change a user's display name, email, language or time zone (audited)."""
     require(ctx.actor, "users.manage")
+    upd = parse(UserUpdate, data).model_dump(exclude_unset=True)
+    nulls = {k: ["cannot be empty"] for k, v in upd.items() if v is None and k != "email"}
+    if nulls:
+        raise ValidationError("invalid user", nulls)
+    with ctx.uow() as s:
+        user = s.scalar(select(User).where(col(User.login) == login))
+        if user is None:
+            raise NotFound(f"no user {login!r}")
+        check_version(user, version, "user")
+        changes = changes_between({k: getattr(user, k) for k in upd}, upd)
+        if not changes:
+            return user
+        for k, v in upd.items():
+            setattr(user, k, v)
+        bump(user)
+        record(ctx, s, action="user.update", entity="user", entity_id=user.id, changes=changes,
+               summary=login, event="user.updated", payload={"id": user.id, "changes": changes})
+        return user
+
+
+def set_active(ctx: Ctx, login: str, active: bool) -> None:
+    """Disable (every grant and session gone at once, data kept) or enable a user. Nobody
+    disables their own account: an admin could lock everyone out."""
+    require(ctx.actor, "users.manage")
+    if not active and ctx.actor.login == login and not ctx.actor.is_system:
+        raise ValidationError("invalid change", {"is_active": ["you cannot disable your own account"]})
     with ctx.uow() as s:
         user = s.scalar(select(User).where(col(User.login) == login))
         if user is None:
@@ -206,6 +314,51 @@ def create_team(ctx: Ctx, name: str, manager: str | None = None) -> Team:
                changes={"name": [None, name], "manager": [None, manager]}, summary=name,
                event="team.created", payload={"id": team.id, "name": name})
         return team
+
+
+def _team(s: Session, name: str) -> Team:
+    t = s.scalar(select(Team).where(col(Team.name) == name))
+    if t is None:
+        raise NotFound(f"no team {name!r}")
+    return t
+
+
+def set_team_manager(ctx: Ctx, team: str, manager: str | None) -> None:
+    """Give a team a manager (``None``: no manager). A manager sees the team's records like a
+    member does."""
+    require(ctx.actor, "teams.manage")
+    with ctx.uow() as s:
+        t = _team(s, team)
+        manager_id = None
+        if manager:
+            manager_id = s.scalar(select(col(User.id)).where(col(User.login) == manager))
+            if manager_id is None:
+                raise ValidationError("invalid team", {"manager": [f"no user {manager!r}"]})
+        if t.manager_id == manager_id:
+            return
+        before = None
+        if t.manager_id is not None:
+            before = s.scalar(select(col(User.login)).where(col(User.id) == t.manager_id))
+        t.manager_id = manager_id
+        bump(t)
+        record(ctx, s, action="team.manager", entity="team", entity_id=t.id,
+               changes={"manager": [before, manager or None]}, summary=team, event="team.updated",
+               payload={"id": t.id, "manager": manager or None})
+
+
+def delete_team(ctx: Ctx, team: str) -> None:
+    """Remove a team: its members stay users, they just no longer share its records."""
+    require(ctx.actor, "teams.manage")
+    with ctx.uow() as s:
+        t = _team(s, team)
+        members = sorted(s.scalars(select(col(User.login))
+                                   .join(TeamMember, col(TeamMember.user_id) == User.id)
+                                   .where(col(TeamMember.team_id) == t.id)))
+        s.execute(delete(TeamMember).where(col(TeamMember.team_id) == t.id))
+        s.delete(t)
+        record(ctx, s, action="team.delete", entity="team", entity_id=t.id,
+               changes={"name": [team, None], "members": [members, None]}, summary=team,
+               event="team.deleted", payload={"id": t.id, "name": team})
 
 
 def set_membership(ctx: Ctx, team: str, login: str, member: bool) -> None:

@@ -7,9 +7,12 @@ from starlette.routing import BaseRoute
 
 
 def core_routes() -> list[BaseRoute]:
-    from crm_core.web.views import account, home
+    from crm_core.web.views import account, customers, home
 
     return [
         *home.routes(),
         *account.routes(),
+        *customers.routes(),
+        *__import__("crm_core.web.views.api_docs", fromlist=["routes"]).routes(),  # /api/v1
+        *__import__("crm_core.web.views.admin", fromlist=["routes"]).routes(),  # /admin
     ]

@@ -13,9 +13,11 @@ from starlette.routing import BaseRoute
 
 from crm_core import __version__
 from crm_core.db import utcnow
-from crm_core.web.auth import current_actor, kernel_of
+from crm_core.web import i18n
+from crm_core.web.auth import ctx_for, current_actor, kernel_of, web_state
 from crm_core.web.routing import AUTHENTICATED, route
 from crm_core.web.templating import render, slot
+from crm_core.web.views import customers_widgets
 
 log = logging.getLogger("crm.web")
 
@@ -39,7 +41,15 @@ async def health(request: Request) -> JSONResponse:
 
 
 def home(request: Request) -> Response:
-    return render(request, "home.html", widgets=slot(request, "dashboard_widgets"), now=utcnow())
+    """The dashboard: the kernel's widgets and the enabled plugins' (``dashboard_widgets``),
+    together by ``order``."""
+    actor = current_actor(request)
+    assert actor is not None
+    with i18n.use_locale(web_state(request).scope_for(request)):
+        own = customers_widgets.dashboard_widgets(kernel_of(request), ctx_for(request))
+    widgets = sorted([*own, *slot(request, "dashboard_widgets")], key=lambda w: w.order)
+    return render(request, "home.html", widgets=widgets, now=utcnow(),
+                  can_read=actor.can("customers.read"), can_create=actor.can("customers.create"))
 
 
 def plugins_json(request: Request) -> JSONResponse:

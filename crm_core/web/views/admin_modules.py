@@ -1,0 +1,105 @@
+"""``/admin/modules``: every installed plugin, switched on and off without a restart."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute
+
+from crm_core.errors import NotFound, PluginDependencyError, PluginError
+from crm_core.services import plugins as plugin_svc
+from crm_core.web.auth import ctx_for, kernel_of
+from crm_core.web.i18n import N_
+from crm_core.web.routing import route
+from crm_core.web.views.admin_forms import GENERAL, Form, page, reauthorize, translate
+
+PERMISSION = "plugins.manage"
+STAGE_NAMES = {"startup": N_("Startup"), "growth": N_("Growing"), "mature": N_("Mature"),
+               "traditional": N_("Moving off spreadsheets")}
+
+
+def _known(request: Request) -> str:
+    name = str(request.path_params["name"])
+    if name not in kernel_of(request).host.records:
+        raise NotFound(f"no plugin named {name!r} is installed")
+    return name
+
+
+def _names(request: Request, key: str) -> list[str]:
+    """Plugin names from a notice in the query string (only installed ones are shown)."""
+    known = kernel_of(request).host.records
+    return [n for n in request.query_params.get(key, "").split(",") if n in known]
+
+
+def modules(request: Request) -> Response:
+    return _list_page(request, Form())
+
+
+def _list_page(request: Request, form: Form, status_code: int = 200) -> Response:
+    ctx = ctx_for(request)
+    plugins = plugin_svc.list_plugins(ctx)
+    takes_along: dict[str, list[str]] = {}
+    for p in plugins:
+        if p.status == "loaded" and not p.enabled:
+            try:
+                takes_along[p.name] = [n for n in plugin_svc.plan_enable(ctx, [p.name]) if n != p.name]
+            except PluginError:  # a dependency failed: the row says why
+                takes_along[p.name] = []
+    return page(request, "admin/modules.html", status_code=status_code, plugins=plugins,
+                takes_along=takes_along, form=form, stage_names=STAGE_NAMES,
+                enabled_now=_names(request, "enabled"), disabled_now=_names(request, "disabled"))
+
+
+def enable(request: Request) -> Response:
+    name = _known(request)
+    ctx = ctx_for(request)
+    try:
+        done = plugin_svc.enable(ctx, [name])
+    except PluginError as exc:  # failed to load, or its tables could not be migrated
+        form = Form()
+        form.add(GENERAL, translate(exc.message))
+        return _list_page(request, form, status_code=409)
+    return RedirectResponse(f"/admin/modules?enabled={','.join(done)}", 303)
+
+
+def _disable_page(request: Request, name: str, form: Form, status_code: int = 200) -> Response:
+    ctx = ctx_for(request)
+    blocking: list[str] = []
+    try:
+        plan = plugin_svc.plan_disable(ctx, [name])
+    except PluginDependencyError as exc:
+        blocking = list(exc.extra.get("dependents") or [])
+        plan = plugin_svc.plan_disable(ctx, [name], cascade=True)
+    infos = {p.name: p for p in plugin_svc.list_plugins(ctx)}
+    return page(request, "admin/module_disable.html", status_code=status_code, name=name,
+                plugin=infos[name], plan=plan, blocking=blocking, infos=infos, form=form)
+
+
+def disable_form(request: Request) -> Response:
+    return _disable_page(request, _known(request), Form())
+
+
+def disable(request: Request) -> Response:
+    name = _known(request)
+    form = Form.posted(request)
+    if not reauthorize(request, form, PERMISSION):
+        return _disable_page(request, name, form)
+    try:
+        done = plugin_svc.disable(ctx_for(request), [name], cascade=form.checked("cascade"))
+    except PluginDependencyError:  # a dependent was switched on meanwhile: explain again
+        form.error(GENERAL, N_("Other modules that depend on it are on. Confirm again to switch them "
+                               "off as well."))
+        return _disable_page(request, name, form)
+    return RedirectResponse(f"/admin/modules?disabled={','.join(done)}", 303)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        route("/admin/modules", modules, permission=PERMISSION, name="admin_modules"),
+        route("/admin/modules/{name}/enable", enable, permission=PERMISSION, methods=("POST",),
+              name="admin_module_enable"),
+        route("/admin/modules/{name}/disable", disable_form, permission=PERMISSION,
+              name="admin_module_disable_form"),
+        route("/admin/modules/{name}/disable", disable, permission=PERMISSION, methods=("POST",),
+              name="admin_module_disable"),
+    ]
