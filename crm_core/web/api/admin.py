@@ -31,7 +31,7 @@ from crm_core.web.api.models import (
     UserRolesSet,
     UserUpdate,
 )
-from crm_core.web.api.operations import API, Call, Op, readable
+from crm_core.web.api.operations import API, REAUTH_HELP, Call, Op, readable
 from crm_core.web.routing import AUTHENTICATED
 
 
@@ -165,10 +165,6 @@ def set_grants(c: Call) -> RoleRead:
     return _role(c, c.path.name)
 
 
-_REAUTH = ("Needs the password again: with a bearer token send `X-Reauth-Password`; a browser "
-           "session confirms at `/reauth` first.")
-
-
 def operations() -> list[Op]:
     u, one = f"{API}/users", f"{API}/users/{{login}}"
     t, r = f"{API}/teams", f"{API}/roles"
@@ -179,24 +175,24 @@ def operations() -> list[Op]:
         Op("GET", u, "listUsers", "List users", "users", "users.manage", list_users,
            "By login, keyset pages.", query_model=UserListQuery, response_model=UserPage),
         Op("POST", u, "createUser", "Create a user", "users", "users.manage", create_user,
-           _REAUTH + " Giving roles also needs roles.manage.", body_model=UserCreate, status=201,
+           REAUTH_HELP + " Giving roles also needs roles.manage.", body_model=UserCreate, status=201,
            location=f"{u}/{{login}}", reauth=True, **user),
         Op("GET", one, "getUser", "Read a user", "users", "users.manage", get_user,
            path_model=LoginPath, **user),
         Op("PATCH", one, "updateUser", "Change a user's name, email, language or time zone",
-           "users", "users.manage", update_user, _REAUTH + " Needs `If-Match`.",
+           "users", "users.manage", update_user, REAUTH_HELP + " Needs `If-Match`.",
            path_model=LoginPath, body_model=UserUpdate, if_match="required", reauth=True, **user),
         Op("POST", f"{one}/enable", "enableUser", "Enable a user", "users", "users.manage",
-           set_active(True), _REAUTH, path_model=LoginPath, reauth=True, **user),
+           set_active(True), REAUTH_HELP, path_model=LoginPath, reauth=True, **user),
         Op("POST", f"{one}/disable", "disableUser", "Disable a user",
            "users", "users.manage", set_active(False),
-           "Their sessions and tokens stop working at once; their data stays. " + _REAUTH,
+           "Their sessions and tokens stop working at once; their data stays. " + REAUTH_HELP,
            path_model=LoginPath, reauth=True, **user),
         Op("PUT", f"{one}/password", "setUserPassword", "Set a user's password", "users",
-           "users.manage", set_password, "Ends the user's browser sessions. " + _REAUTH,
+           "users.manage", set_password, "Ends the user's browser sessions. " + REAUTH_HELP,
            path_model=LoginPath, body_model=PasswordSet, reauth=True, status=204),
         Op("PUT", f"{one}/roles", "setUserRoles", "Set a user's roles", "users", "roles.manage",
-           set_user_roles, "Replaces the user's roles. " + _REAUTH, path_model=LoginPath,
+           set_user_roles, "Replaces the user's roles. " + REAUTH_HELP, path_model=LoginPath,
            body_model=UserRolesSet, reauth=True, **user),
         Op("GET", f"{one}/access", "getUserAccess", "A user's effective access", "users",
            AUTHENTICATED, user_access, "Every permission with its scope and why (your own, or "
@@ -214,12 +210,12 @@ def operations() -> list[Op]:
         Op("GET", r, "listRoles", "List roles with their grants", "roles", "roles.manage",
            list_roles, response_model=RoleList),
         Op("POST", r, "createRole", "Create a role", "roles", "roles.manage", create_role,
-           _REAUTH, body_model=RoleCreate, status=201, location=f"{r}/{{name}}", reauth=True,
+           REAUTH_HELP, body_model=RoleCreate, status=201, location=f"{r}/{{name}}", reauth=True,
            **role),
         Op("GET", f"{r}/{{name}}", "getRole", "Read a role", "roles", "roles.manage", get_role,
            path_model=RolePath, **role),
         Op("PUT", f"{r}/{{name}}/grants", "setRoleGrants", "Replace a role's grants", "roles",
            "roles.manage", set_grants,
-           "Every holder of the role gets the new grants at their next request. " + _REAUTH,
+           "Every holder of the role gets the new grants at their next request. " + REAUTH_HELP,
            path_model=RolePath, body_model=GrantsSet, reauth=True, **role),
     ]

@@ -32,7 +32,7 @@ from crm_core.web.api.models import (
     IdPath,
     PageQuery,
 )
-from crm_core.web.api.operations import API, Call, Op, readable
+from crm_core.web.api.operations import API, REAUTH_HELP, Call, Op, readable
 
 C = f"{API}/customers"
 
@@ -147,7 +147,7 @@ def operations() -> list[Op]:
         Op("GET", f"{C}/export", "exportCustomers", "Export customers (CSV or JSON lines)",
            "customers", "customers.export", export.export_customers,
            "Streams every customer you may export, in id order, with the list's filters. "
-           "Phones and ID numbers stay masked for roles that may not see them.",
+           "Phones and ID numbers stay masked for roles that may not see them. " + REAUTH_HELP,
            query_model=CustomerExportQuery, custom_filters="customer", reauth=True,
            media=export.MEDIA),
         Op("POST", f"{C}/assign", "assignCustomers", "Give customers a new owner", "customers",
@@ -160,8 +160,8 @@ def operations() -> list[Op]:
            update_customer, _UPDATE_HELP, path_model=IdPath, body_model=CustomerUpdate,
            if_match="required", **customer),
         Op("DELETE", one, "deleteCustomer", "Delete a customer", "customers", "customers.delete",
-           delete_customer, _DELETE_HELP, path_model=IdPath, if_match="optional", reauth=True,
-           status=204),
+           delete_customer, f"{_DELETE_HELP} {REAUTH_HELP}", path_model=IdPath, if_match="optional",
+           reauth=True, status=204),
         Op("GET", f"{one}/contacts", "listCustomerContacts", "A customer's contacts", "customers",
            "contacts.read", customer_contacts, "Primary contact first.", path_model=IdPath,
            response_model=ContactList),

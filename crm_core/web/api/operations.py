@@ -40,6 +40,8 @@ from crm_core.web.routing import UNSAFE_METHODS, CRMRoute, route
 M = TypeVar("M", bound=BaseModel)
 API = "/api/v1"
 RANGE_TYPES = ("number", "decimal", "date")
+REAUTH_HELP = ("Needs the password again: with a bearer token send `X-Reauth-Password`; a browser "
+               "session confirms at `/reauth` first.")
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
 
 

@@ -27,7 +27,7 @@ from crm_core.web.api.models import (
     PluginPath,
     PluginRead,
 )
-from crm_core.web.api.operations import API, Call, Op, readable
+from crm_core.web.api.operations import API, REAUTH_HELP, Call, Op, readable
 from crm_core.web.routing import AUTHENTICATED
 
 
@@ -121,10 +121,6 @@ def list_audit(c: Call) -> AuditPage:
                      limit=page.limit)
 
 
-_REAUTH = ("Needs the password again: with a bearer token send `X-Reauth-Password`; a browser "
-           "session confirms at `/reauth` first.")
-
-
 def operations() -> list[Op]:
     f, p = f"{API}/custom-fields", f"{API}/plugins/{{name}}"
     field = readable(FieldRead)
@@ -148,7 +144,7 @@ def operations() -> list[Op]:
         Op("POST", f"{p}/enable", "enablePlugin", "Switch a module on", "plugins",
            "plugins.manage", enable_plugin,
            "Its dependencies (and glue modules that then apply) come along; its tables are "
-           "migrated first. " + _REAUTH, path_model=PluginPath, reauth=True,
+           "migrated first. " + REAUTH_HELP, path_model=PluginPath, reauth=True,
            response_model=PluginChange, errors=(409,)),
         Op("GET", f"{p}/disable-plan", "planPluginDisable", "What switching a module off would do",
            "plugins", "plugins.manage", disable_plan,
@@ -158,7 +154,7 @@ def operations() -> list[Op]:
         Op("POST", f"{p}/disable", "disablePlugin", "Switch a module off", "plugins",
            "plugins.manage", disable_plugin,
            "Its pages and API answer 404 and its jobs stop at once, in every process; its data "
-           "stays. 409 names enabled dependents unless `cascade`. " + _REAUTH,
+           "stays. 409 names enabled dependents unless `cascade`. " + REAUTH_HELP,
            path_model=PluginPath, body_model=PluginDisable, body_required=False, reauth=True,
            response_model=PluginChange, errors=(409,)),
         Op("GET", f"{API}/audit", "listAuditEntries", "Read the audit log", "audit", "audit.read",
