@@ -219,6 +219,21 @@ def find_customer_matches(
     """
 
 
+# --- demo data ----------------------------------------------------------------------------
+@hookspec
+def load_demo_data(kernel: Kernel, ctx: Ctx, seed: int) -> None:
+    """Add this plugin's demo records after ``crm demo`` loaded the kernel's demo data.
+
+    :param kernel: the running kernel.
+    :param ctx: a system context; use ``crm_core.services.users.actor_for`` to act as a demo
+        user (logins in ``crm_core.demo.USERS``).
+    :param seed: the demo's random seed: the same seed must give the same records.
+    Called once per ``crm demo`` run for each enabled plugin, **in dependency order** (a plugin
+    after the plugins it depends on), so it can use their demo records. An error stops the demo.
+    Added in 0.1.
+    """
+
+
 # --- UI slots -----------------------------------------------------------------------------
 @hookspec
 def customer_panels(kernel: Kernel, ctx: Ctx, customer: Any) -> list[Panel]:

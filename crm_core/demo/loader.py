@@ -9,12 +9,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from crm_core.asyncutil import resolve
 from crm_core.context import Ctx
 from crm_core.demo.generate import CustomerPlan, DemoGenerator
 from crm_core.errors import CRMError
 from crm_core.kernel import Kernel
 from crm_core.permissions.actor import SYSTEM
 from crm_core.permissions.catalog import BUILTIN_ROLES
+from crm_core.plugin_system.host import CORE, call_impl
 from crm_core.services.contacts import list_contacts
 from crm_core.services.customers import create_customer
 from crm_core.services.followups import create_followup
@@ -176,8 +178,25 @@ def load_demo(
                     result.followups += 1
         done += batch
         rep.advance(batch)
+    _plugin_demo_data(kernel, admin, seed, rep)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _plugin_demo_data(kernel: Kernel, admin: Ctx, seed: int, rep: Reporter) -> None:
+    """Each enabled plugin's ``load_demo_data``, dependencies first (the reverse of hook order)."""
+    impls = [i for i in reversed(kernel.host.impls("load_demo_data")) if i.plugin_name != CORE]
+    if not impls:
+        return
+    rep.phase("Plugin demo data", len(impls))
+    for impl in impls:
+        try:
+            resolve(call_impl(impl, kernel=kernel, ctx=admin, seed=seed))
+        except CRMError:
+            raise
+        except Exception as exc:
+            raise CRMError(f"plugin {impl.plugin_name} could not load its demo data: {exc}") from exc
+        rep.advance()
 
 
 def _load_one(ctx: Ctx, plan: CustomerPlan, result: DemoResult) -> int:

@@ -1,0 +1,1 @@
+"""Mosaic CRM plugin leads (see manifest.py)."""

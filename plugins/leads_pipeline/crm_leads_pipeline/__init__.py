@@ -1,0 +1,1 @@
+"""Mosaic CRM plugin leads_pipeline (see manifest.py)."""

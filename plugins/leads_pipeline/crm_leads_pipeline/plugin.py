@@ -1,0 +1,3 @@
+"""The leads_pipeline plugin's hook implementations."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Mosaic CRM plugin pipeline (see manifest.py)."""

@@ -1,0 +1,1 @@
+"""Mosaic CRM plugin tasks (see manifest.py)."""

@@ -1,0 +1,1 @@
+"""Mosaic CRM plugin tasks_leads (see manifest.py)."""

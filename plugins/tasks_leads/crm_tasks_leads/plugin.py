@@ -1,0 +1,3 @@
+"""The tasks_leads plugin's hook implementations."""
+
+from __future__ import annotations
