@@ -2,15 +2,15 @@
 
 The expected outcome comes from the roles' *declared* default scopes in
 ``crm_core.permissions.catalog`` (own → own records, team → own + same team, all → all,
-missing → none) and the database itself is the oracle for which rows exist; the permission
-engine is only ever exercised through the services. Every call must return or change exactly
-the permitted rows: no leak, no over-block.
+missing → none; the logic is shared with the API matrix in ``crm_core.testing_access``) and the
+database itself is the oracle for which rows exist; the permission engine is only ever exercised
+through the services. Every call must return or change exactly the permitted rows: no leak, no
+over-block.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,44 +25,36 @@ from sqlalchemy.engine import make_url
 from crm_core.context import Ctx
 from crm_core.errors import NotFound, PermissionDenied
 from crm_core.kernel import Kernel
-from crm_core.models import Contact, Customer, FollowUp, Team, TeamMember
+from crm_core.models import Contact, Customer, FollowUp
 from crm_core.permissions.actor import Actor
-from crm_core.permissions.catalog import BUILTIN_ROLES, KERNEL_ACTIONS
+from crm_core.permissions.catalog import KERNEL_ACTIONS
 from crm_core.services import contacts as contacts_svc
 from crm_core.services import customers as customers_svc
 from crm_core.services import followups as followups_svc
 from crm_core.services.roles import seed_builtin_grants
-from crm_core.services.users import actor_for, create_team, set_membership
+from crm_core.services.users import actor_for
 from crm_core.testing import build_schema, settings_for
-
-ROLES = tuple(BUILTIN_ROLES)
-RECORDS = ("own", "same_team", "other_team")
-DECLARED = {a.name: a.defaults for a in KERNEL_ACTIONS}
-PEER, OTHER = "t1_peer", "t2_user"  # the same-team colleague and the other-team user
-
-
-# --- the expectation, from the catalog only ------------------------------------------------
-def declared_scope(role: str, action: str) -> str | None:
-    value = DECLARED[action].get(role)
-    return value if isinstance(value, str) else None
-
-
-def declared_flag(role: str, action: str) -> bool:
-    return DECLARED[action].get(role) is True
-
-
-def permits(role: str, action: str, record: str) -> bool:
-    reach = {"own": {"own"}, "team": {"own", "same_team"}, "all": set(RECORDS)}
-    return record in reach.get(declared_scope(role, action) or "", set())
+from crm_core.testing_access import (
+    MASKED_ID,
+    MASKED_PHONE,
+    RECORDS,
+    ROLES,
+    Teams,
+    assert_exact,
+    build_teams,
+    declared_flag,
+    declared_scope,
+    id_number,
+    login_of,
+    owner_login,
+    permits,
+    spaced,
+)
 
 
 def denial(role: str, read_action: str, record: str) -> type[Exception]:
     """What refusing a record looks like: unreadable rows don't exist for the actor."""
     return PermissionDenied if permits(role, read_action, record) else NotFound
-
-
-def login_of(role: str) -> str:
-    return f"u_{role}"
 
 
 # --- a private database for the module ---------------------------------------------------
@@ -91,13 +83,6 @@ def private_database(tmp: Path) -> Iterator[str]:
 
 
 # --- the world ---------------------------------------------------------------------------
-def id_number(n: int) -> str:
-    """A valid resident ID number (GB 11643 check digit)."""
-    body = f"11010119900307{n:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-
-
 @dataclass
 class Rec:
     customer_id: int
@@ -113,8 +98,7 @@ class Rec:
 class World:
     kernel: Kernel
     actors: dict[str, Actor]
-    user_ids: dict[str, int]
-    t1_members: set[int]
+    teams: Teams
     base: dict[str, Rec] = field(default_factory=dict)  # owner login → record
     doomed_customers: dict[tuple[str, str], int] = field(default_factory=dict)
     doomed_contacts: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -128,16 +112,8 @@ class World:
         self.serial += 1
         return f"137{self.serial:08d}"
 
-    def owner_login(self, role: str, record: str) -> str:
-        return {"own": login_of(role), "same_team": PEER, "other_team": OTHER}[record]
-
     def rec(self, role: str, record: str) -> Rec:
-        return self.base[self.owner_login(role, record)]
-
-    def classify(self, role: str, owner_id: int | None) -> str:
-        if owner_id == self.user_ids[login_of(role)]:
-            return "own"
-        return "same_team" if owner_id in self.t1_members else "other_team"
+        return self.base[owner_login(role, record)]
 
     # the database as the oracle: which rows exist, and whose they are
     def _rows(self, stmt: Any) -> list[Any]:
@@ -145,13 +121,11 @@ class World:
             return list(s.execute(stmt).all())
 
     def expected_customers(self, role: str, action: str) -> set[int]:
-        rows = self._rows(select(Customer.id, Customer.owner_id))
-        return {cid for cid, owner in rows if permits(role, action, self.classify(role, owner))}
+        return self.teams.expected(role, action, self._rows(select(Customer.id, Customer.owner_id)))
 
     def expected_followups(self, role: str, action: str) -> set[int]:
-        rows = self._rows(select(FollowUp.id, Customer.owner_id)
-                          .join(Customer, Customer.id == FollowUp.customer_id))
-        return {fid for fid, owner in rows if permits(role, action, self.classify(role, owner))}
+        return self.teams.expected(role, action, self._rows(
+            select(FollowUp.id, Customer.owner_id).join(Customer, Customer.id == FollowUp.customer_id)))
 
     def contacts_of(self, customer_id: int) -> set[int]:
         return {r[0] for r in self._rows(select(Contact.id).where(Contact.customer_id == customer_id))}
@@ -174,7 +148,7 @@ def _make_customer(w: World, sys: Ctx, name: str, owner: str) -> Rec:
         "contacts": [{"name": f"联系人{n}", "phone": phone, "id_number": contact_idn,
                       "email": f"p{n}@example.com"}],
     })
-    customers_svc.assign_owner(sys, [c.id], w.user_ids[owner])
+    customers_svc.assign_owner(sys, [c.id], w.teams.user_ids[owner])
     contact = contacts_svc.list_contacts(sys, c.id)[0]
     fu = followups_svc.create_followup(sys, {"customer_id": c.id, "content": f"首次拜访 {n}"})
     return Rec(c.id, c.name, cust_idn, contact.id, phone, contact_idn, fu.id)
@@ -183,36 +157,20 @@ def _make_customer(w: World, sys: Ctx, name: str, owner: str) -> Rec:
 def build_world(kernel: Kernel, add_user: Callable[..., Actor]) -> World:
     sys = kernel.ctx()
     seed_builtin_grants(sys)
-    create_team(sys, "T2")
-    for role in ROLES:
-        add_user(kernel, login_of(role), role)
-    add_user(kernel, PEER, "sales_rep")
-    add_user(kernel, OTHER, "sales_rep", team="T2")
-    create_team(sys, "T1", manager=login_of("sales_manager"))
-    for login in [*(login_of(r) for r in ROLES), PEER]:
-        set_membership(sys, "T1", login, True)
+    teams = build_teams(kernel, add_user)
     actors = {role: actor_for(sys, login_of(role)) for role in ROLES}
-    user_ids = {a.login: a.id for a in actors.values() if a.id is not None}
-    user_ids[PEER] = actor_for(sys, PEER).id or 0
-    user_ids[OTHER] = actor_for(sys, OTHER).id or 0
-    t1_members = {user_ids[PEER]} | {user_ids[login_of(r)] for r in ROLES}
-    with kernel.new_session() as s:  # sanity: the teams were really built as intended
-        assert set(s.scalars(select(TeamMember.user_id).join(Team).where(Team.name == "T1"))) == t1_members
-        assert set(s.scalars(select(Team.manager_id).where(Team.name == "T1"))) == {
-            user_ids[login_of("sales_manager")]}
-    w = World(kernel, actors, user_ids, t1_members)
+    w = World(kernel, actors, teams)
     with sys.uow():  # the services join one transaction: the world is built in one commit
         _make_records(w, sys)
     return w
 
 
 def _make_records(w: World, sys: Ctx) -> None:
-    user_ids = w.user_ids
-    for login in user_ids:
+    for login in w.teams.user_ids:
         w.base[login] = _make_customer(w, sys, f"{login} 贸易有限公司", login)
     for role in ROLES:
         for record in RECORDS:
-            owner = w.owner_login(role, record)
+            owner = owner_login(role, record)
             w.doomed_customers[role, record] = _make_customer(
                 w, sys, f"待删 {role} {record}", owner).customer_id
             base = w.base[owner]
@@ -258,15 +216,6 @@ def all_timeline_ids(ctx: Ctx, customer_id: int | None = None) -> set[int]:
             break
     assert len(seen) == len(set(seen)), "a follow-up was listed twice"
     return set(seen)
-
-
-def assert_exact(got: set[int], expected: set[int], what: str) -> None:
-    leaks, blocked = sorted(got - expected), sorted(expected - got)
-    assert not leaks and not blocked, f"{what}: leaked {leaks}, over-blocked {blocked}"
-
-
-def spaced(phone: str) -> str:
-    return f"{phone[:3]} {phone[3:7]} {phone[7:]}"
 
 
 # --- customers ---------------------------------------------------------------------------
@@ -501,10 +450,6 @@ def test_every_builtin_role_and_record_action_is_covered() -> None:
 
 
 # --- masked fields -----------------------------------------------------------------------
-MASKED_PHONE = re.compile(r"^1\d{2}\*{4}\d{4}$")
-MASKED_ID = re.compile(r"^\d{3}\*+[\dX]{4}$")
-
-
 def _read_paths(w: World, role: str) -> dict[str, Callable[[Rec], list[Any]]]:
     ctx = w.ctx(role)
     return {

@@ -9,7 +9,6 @@ falls back to the service's own text for anything it does not know.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ from crm_core.services import auth as auth_svc
 from crm_core.web import i18n
 from crm_core.web.auth import client_ip, current_actor, form_data, kernel_of, require_reauth, web_state
 from crm_core.web.errors import ReauthRequired
+from crm_core.web.forms import known, place, rules
 from crm_core.web.i18n import N_
 from crm_core.web.templating import render
 
@@ -38,45 +38,11 @@ class Msg:
     args: dict[str, Any] = field(default_factory=dict)
 
 
-# (pattern of a service message, catalogue message with the pattern's named groups)
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), m) for p, m in [
-    (r"String should have at least 1 character", N_("This field is required.")),
-    (r"cannot be empty", N_("This field is required.")),
-    (r"Field required", N_("This field is required.")),
-    (r"String should have at most (?P<n>\d+) characters?", N_("At most %(n)s characters.")),
-    (r"at most (?P<n>\d+) characters", N_("At most %(n)s characters.")),
-    (r"at least (?P<n>\d+) characters", N_("At least %(n)s characters.")),
-    (r"Input should be a valid integer.*", N_("Enter a whole number.")),
-    (r"Input should be a valid date.*", N_("Enter a date as YYYY-MM-DD.")),
-    (r"login '(?P<v>.+)' is taken", N_("The login %(v)s is taken.")),
-    (r"2–64 lowercase letters, digits, '\.', '_' or '-'",
-     N_("2 to 64 lowercase letters, digits, “.”, “_” or “-”.")),
+# where the admin pages word a shared message their own way (the value in the message)
+_OWN = rules(
     (r"email '(?P<v>.*)' is not valid: .*", N_("%(v)s is not a valid email address.")),
-    (r"unknown time zone", N_("Unknown time zone.")),
-    (r"one of (?P<v>.+)", N_("Choose one of: %(v)s.")),
-    (r"unknown role\(s\): (?P<v>.+)", N_("Unknown role(s): %(v)s.")),
-    (r"no team named '(?P<v>.+)'", N_("There is no team named %(v)s.")),
-    (r"no user '(?P<v>.+)'", N_("There is no user %(v)s.")),
-    (r"a team '(?P<v>.+)' already exists", N_("A team named %(v)s already exists.")),
-    (r"you cannot disable your own account", N_("You cannot disable your own account.")),
-    (r"lowercase letters, digits and _", N_("Lowercase letters, digits and “_” only.")),
-    (r"a role '(?P<v>.+)' already exists", N_("A role named %(v)s already exists.")),
-    (r"a built-in role cannot be deleted", N_("A built-in role cannot be deleted.")),
-    (r"still given to: (?P<v>.+)", N_("Still given to: %(v)s. Take the role away from them first.")),
-    (r"unknown permission", N_("Unknown permission.")),
-    (r"needs a scope: .*", N_("Choose a scope: own, team or all.")),
-    (r"takes no scope", N_("This permission takes no scope.")),
-    (r"lowercase letters, digits and _, starting with a letter",
-     N_("Lowercase letters, digits and “_”, starting with a letter.")),
-    (r"\S+ already has a field '(?P<v>.+)'", N_("There is already a field %(v)s.")),
-    (r"'(?P<v>.+)' does not take custom fields", N_("%(v)s does not take custom fields.")),
-    (r"a choice field needs at least one option", N_("A choice field needs at least one option.")),
-    (r"not a valid regular expression: (?P<v>.+)", N_("Not a valid regular expression: %(v)s")),
-    (r"must be a whole number", N_("Enter a whole number.")),
-    (r"must be a number", N_("Enter a number.")),
-    (r"must be a date YYYY-MM-DD", N_("Enter a date as YYYY-MM-DD.")),
     (r"not a cursor from a previous page", N_("This page link is out of date; start again.")),
-]]
+)
 
 
 def tr(msg: Msg) -> Markup:
@@ -87,11 +53,8 @@ def tr(msg: Msg) -> Markup:
 
 def translate(message: str) -> Msg:
     """A service's English error message as a catalogue message (or as it is)."""
-    for pattern, msg in _PATTERNS:
-        found = pattern.fullmatch(message.strip())
-        if found:
-            return Msg(msg, found.groupdict())
-    return Msg(RAW, {"text": message})
+    found = known(message, _OWN)
+    return Msg(*found) if found else Msg(RAW, {"text": message})
 
 
 class Form:
@@ -141,15 +104,12 @@ class Form:
         """Put a service's validation errors beside the fields they name (``rename`` maps a
         service field to a form field); errors of fields this form does not have go on top,
         named."""
-        rename = rename or {}
-        for key, messages in (exc.errors or {GENERAL: [exc.message]}).items():
-            target = rename.get(key, key)
-            for m in messages:
-                if target == GENERAL or target in self.values or target in self.secret:
-                    self.add(target, translate(m))
-                else:
-                    self.add(GENERAL, Msg(N_("%(field)s: %(message)s"),
-                                          {"field": key, "message": translate(m)}))
+        inputs = {GENERAL, *self.values, *self.secret}
+        for name, key, m in place(exc.errors or {GENERAL: [exc.message]}, inputs, rename):
+            if name is not None:
+                self.add(name, translate(m))
+            else:
+                self.add(GENERAL, Msg(N_("%(field)s: %(message)s"), {"field": key, "message": translate(m)}))
 
     def int_or_error(self, name: str, default: int | None = None) -> int | None:
         raw = self.text(name)

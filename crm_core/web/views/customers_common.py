@@ -3,9 +3,7 @@ reading, and the per-record rights that decide which buttons a page shows."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +19,9 @@ from crm_core.db import utcnow
 from crm_core.models import Customer
 from crm_core.permissions.scope import scope_clause
 from crm_core.schemas import INDUSTRIES, REGIONS, SOURCES
+from crm_core.web import forms
 from crm_core.web.auth import web_session
+from crm_core.web.forms import Msg, rules
 from crm_core.web.i18n import N_
 
 STATUS_LABELS = {"potential": N_("Potential"), "won": N_("Won"), "churned": N_("Churned")}
@@ -68,93 +68,24 @@ LABELS = Labels()
 
 
 # --- validation messages ------------------------------------------------------------------
-@dataclass(frozen=True)
-class Msg:
-    """A message for the page: a catalog ``msgid`` with ``args`` (translated and escaped in the
-    template), or, when the service's text is not one we know, that ``text`` as it is."""
-
-    text: str
-    msgid: str | None = None
-    args: dict[str, str] = field(default_factory=dict)
-
-
-REQUIRED = N_("This field is required.")
-# The services' and pydantic's English messages, matched whole. Anything else (a plugin's rule)
-# is shown as it is.
-_KNOWN: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.S), m) for p, m in (
-    (r"String should have at least 1 characters?|Field required|cannot be empty|"
-     r".+ is required|phone is empty", REQUIRED),
-    (r"(String should have )?at most (?P<n>\d+) characters?", N_("At most %(n)s characters.")),
-    (r"mobile number .* must have 11 digits starting with 13–19",
-     N_("A mobile number has 11 digits and starts with 13–19.")),
-    # the normaliser says "not digits" for too short numbers too: only blame characters if any
-    (r"phone '[\d\s\-()（）.+]*' contains characters that are not digits",
-     N_("This is not a valid phone number.")),
-    (r"phone .* contains characters that are not digits",
-     N_("A phone number may only contain digits, spaces, dashes, brackets and +86.")),
-    (r"phone .* is not a valid number", N_("This is not a valid phone number.")),
+# where the customer pages word a shared message their own way (the message sits by its field)
+_OWN = rules(
     (r"email .* is not valid: .*", N_("This is not a valid email address.")),
-    (r"ID number must be 17 digits followed by a digit or X",
-     N_("An ID number has 17 digits followed by a digit or X.")),
-    (r"ID number check digit is wrong", N_("The check digit of this ID number is wrong.")),
-    (r"Input should be a valid date.*|must be a date YYYY-MM-DD",
-     N_("Enter a date as YYYY-MM-DD.")),
-    (r"Input should be a valid datetime.*", N_("Enter a date and time.")),
-    (r"Input should be a valid integer.*|must be a whole number", N_("Enter a whole number.")),
-    (r"must be a number", N_("Enter a number.")),
-    (r"must be yes or no", N_("Choose yes or no.")),
-    (r"unknown \w+ .*; one of .*", N_("Choose one of the listed values.")),
-    (r"must be one of: (?P<options>.*)", N_("Choose one of: %(options)s.")),
-    (r"(?P<bad>.*) not among: (?P<options>.*)", N_("Not among the options: %(bad)s.")),
-    (r"must be at least (?P<n>.*)", N_("Must be at least %(n)s.")),
-    (r"must be at most (?P<n>.*)", N_("Must be at most %(n)s.")),
-    (r"does not match the required format .*", N_("This value does not have the required format.")),
-    (r"unknown custom field", N_("This field no longer exists.")),
-    (r"cannot be in the future", N_("Cannot be in the future.")),
-    (r"not a contact of this customer", N_("Choose one of this customer's contacts.")),
     (r"not a cursor from a previous page",
      N_("This page link is out of date: start again from the first page.")),
-    (r"'me' or a user id", N_("Choose an owner from the list.")),
-    (r"at most \d+ saved filters per list; delete one first",
-     N_("You have too many saved filters: delete one first.")),
-)]
+)
 
 
 def message(text: str) -> Msg:
-    for pattern, msgid in _KNOWN:
-        found = pattern.fullmatch(text.strip())
-        if found:
-            args = {k: v for k, v in found.groupdict().items() if v is not None}
-            return Msg(text, msgid, args)
-    return Msg(text)
+    """A service's English message for the page: its catalogue message when one is known."""
+    return forms.message(text, _OWN)
 
 
-class FormErrors:
-    """A service's ``ValidationError.errors`` placed on the inputs of a form. ``rename`` maps a
-    service key to the form's input name (``contacts.0.phone`` → ``contact_phone``); errors of
-    keys the form has no input for are listed at the top of the form, with their key."""
+class FormErrors(forms.FormErrors):
+    """A service's ``ValidationError.errors`` on a customer page's form (see
+    :class:`crm_core.web.forms.FormErrors`)."""
 
-    def __init__(self, errors: Mapping[str, list[str]] | None = None,
-                 inputs: Iterable[str] = (), rename: Mapping[str, str] | None = None) -> None:
-        self.by_field: dict[str, list[Msg]] = {}
-        self.general: list[tuple[str, Msg]] = []
-        known = set(inputs)
-        for key, messages in (errors or {}).items():
-            name = (rename or {}).get(key, key)
-            for t in messages:
-                if name in known:
-                    self.by_field.setdefault(name, []).append(message(t))
-                else:
-                    self.general.append((key, message(t)))
-
-    def add(self, name: str, msgid: str, **args: str) -> None:
-        self.by_field.setdefault(name, []).append(Msg(msgid, msgid, args))
-
-    def get(self, name: str) -> list[Msg]:
-        return self.by_field.get(name, [])
-
-    def __bool__(self) -> bool:
-        return bool(self.by_field or self.general)
+    own = _OWN
 
 
 # --- forms --------------------------------------------------------------------------------

@@ -2,15 +2,15 @@
 the JSON API: read, list, search (name and phone), count, update, delete, export — no leak, no
 over-block; and masked phones / ID numbers stay masked in every JSON answer.
 
-As in ``tests/core/test_access_matrix.py``, the expectation comes only from the roles' declared
-default scopes in ``crm_core.permissions.catalog`` and the database is the oracle for which rows
+As in ``tests/core/test_access_matrix.py`` (the expectation logic is shared in
+``crm_core.testing_access``), the expectation comes only from the roles' declared default scopes in
+``crm_core.permissions.catalog`` and the database is the oracle for which rows
 exist. One world per module, on a database of its own.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,36 +20,15 @@ import pytest
 from api_support import REAUTH, ApiSite, add_user, all_items, bearer, private_database
 from sqlalchemy import select
 
+from crm_core import testing_access as access
 from crm_core.kernel import Kernel
-from crm_core.models import Customer, Team, TeamMember
-from crm_core.permissions.catalog import BUILTIN_ROLES, KERNEL_ACTIONS
+from crm_core.models import Customer
+from crm_core.permissions.catalog import KERNEL_ACTIONS
 from crm_core.services import contacts as contacts_svc
 from crm_core.services import customers as customers_svc
 from crm_core.services.roles import seed_builtin_grants
-from crm_core.services.users import create_team, set_membership
 from crm_core.testing import settings_for
-
-ROLES = tuple(BUILTIN_ROLES)
-RECORDS = ("own", "same_team", "other_team")
-DECLARED = {a.name: a.defaults for a in KERNEL_ACTIONS}
-PEER, OTHER = "t1_peer", "t2_user"
-MASKED_PHONE = re.compile(r"^1\d{2}\*{4}\d{4}$")
-MASKED_ID = re.compile(r"^\d{3}\*+[\dX]{4}$")
-
-
-# --- the expectation, from the catalog only ----------------------------------------------
-def declared_scope(role: str, action: str) -> str | None:
-    value = DECLARED[action].get(role)
-    return value if isinstance(value, str) else None
-
-
-def declared_flag(role: str, action: str) -> bool:
-    return DECLARED[action].get(role) is True
-
-
-def permits(role: str, action: str, record: str) -> bool:
-    reach = {"own": {"own"}, "team": {"own", "same_team"}, "all": set(RECORDS)}
-    return record in reach.get(declared_scope(role, action) or "", set())
+from crm_core.testing_access import RECORDS, ROLES, declared_flag, declared_scope, permits, spaced
 
 
 def refusal(role: str, action: str, record: str) -> int:
@@ -60,17 +39,7 @@ def refusal(role: str, action: str, record: str) -> int:
     return 403 if permits(role, "customers.read", record) else 404
 
 
-def login_of(role: str) -> str:
-    return f"u_{role}"
-
-
 # --- the world ---------------------------------------------------------------------------
-def id_number(n: int) -> str:
-    body = f"11010119900307{n:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-
-
 @dataclass
 class Rec:
     customer_id: int
@@ -85,8 +54,7 @@ class World:
     kernel: Kernel
     site: ApiSite
     headers: dict[str, dict[str, str]]
-    user_ids: dict[str, int]
-    t1_members: set[int]
+    teams: access.Teams
     base: dict[str, Rec] = field(default_factory=dict)
     doomed: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -99,17 +67,12 @@ class World:
         return {i["id"] for i in items}
 
     def rec(self, role: str, record: str) -> Rec:
-        return self.base[{"own": login_of(role), "same_team": PEER, "other_team": OTHER}[record]]
-
-    def classify(self, role: str, owner_id: int | None) -> str:
-        if owner_id == self.user_ids[login_of(role)]:
-            return "own"
-        return "same_team" if owner_id in self.t1_members else "other_team"
+        return self.base[access.owner_login(role, record)]
 
     def expected(self, role: str, action: str) -> set[int]:
         with self.kernel.new_session() as s:
             rows = s.execute(select(Customer.id, Customer.owner_id)).all()
-        return {cid for cid, owner in rows if permits(role, action, self.classify(role, owner))}
+        return self.teams.expected(role, action, [(cid, owner) for cid, owner in rows])
 
     def row(self, customer_id: int) -> Customer | None:
         with self.kernel.new_session() as s:
@@ -118,7 +81,7 @@ class World:
 
 def _customer(kernel: Kernel, n: int, name: str, owner_id: int) -> Rec:
     sys = kernel.ctx()
-    phone, cust_idn, contact_idn = f"139{n:08d}", id_number(2 * n), id_number(2 * n + 1)
+    phone, cust_idn, contact_idn = f"139{n:08d}", access.id_number(2 * n), access.id_number(2 * n + 1)
     c = customers_svc.create_customer(sys, {
         "name": name, "type": "individual", "id_number": cust_idn,
         "contacts": [{"name": f"联系人{n}", "phone": phone, "id_number": contact_idn}]})
@@ -136,43 +99,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         try:
             sys = kernel.ctx()
             seed_builtin_grants(sys)
-            create_team(sys, "T2")
-            user_ids = {login_of(r): add_user(kernel, login_of(r), r) for r in ROLES}
-            user_ids[PEER] = add_user(kernel, PEER, "sales_rep")
-            user_ids[OTHER] = add_user(kernel, OTHER, "sales_rep", team="T2")
-            create_team(sys, "T1", manager=login_of("sales_manager"))
-            for login in [*(login_of(r) for r in ROLES), PEER]:
-                set_membership(sys, "T1", login, True)
-            t1 = {user_ids[PEER]} | {user_ids[login_of(r)] for r in ROLES}
-            with kernel.new_session() as s:
-                assert set(s.scalars(select(TeamMember.user_id).join(Team).where(Team.name == "T1"))) == t1
+            teams = access.build_teams(kernel, add_user)
             site = ApiSite(kernel)
-            w = World(kernel, site, {r: bearer(kernel, login_of(r)) for r in ROLES}, user_ids, t1)
+            w = World(kernel, site, {r: bearer(kernel, access.login_of(r)) for r in ROLES}, teams)
             n = 0
             with sys.uow():
-                for login, uid in user_ids.items():
+                for login, uid in teams.user_ids.items():
                     n += 1
                     w.base[login] = _customer(kernel, n, f"{login} 贸易有限公司", uid)
                 for role in ROLES:
                     for record in RECORDS:
                         n += 1
-                        owner = {"own": login_of(role), "same_team": PEER, "other_team": OTHER}[record]
+                        owner = teams.user_ids[access.owner_login(role, record)]
                         w.doomed[role, record] = _customer(kernel, n, f"待删 {role} {record}",
-                                                           user_ids[owner]).customer_id
+                                                           owner).customer_id
             yield w
         finally:
             if site is not None:
                 site.close()
             kernel.shutdown()
-
-
-def assert_exact(got: set[int], expected: set[int], what: str) -> None:
-    leaks, blocked = sorted(got - expected), sorted(expected - got)
-    assert not leaks and not blocked, f"{what}: leaked {leaks}, over-blocked {blocked}"
-
-
-def spaced(phone: str) -> str:
-    return f"{phone[:3]} {phone[3:7]} {phone[7:]}"
 
 
 # --- the actions -------------------------------------------------------------------------
@@ -188,19 +133,19 @@ def c_get(w: World, role: str, record: str) -> None:
 def c_list(w: World, role: str, record: str) -> None:
     got = w.ids(role)
     assert (w.rec(role, record).customer_id in got) == permits(role, "customers.read", record)
-    assert_exact(got, w.expected(role, "customers.read"), "list")
+    access.assert_exact(got, w.expected(role, "customers.read"), "list")
 
 
 def c_search_name(w: World, role: str, record: str) -> None:
     rec = w.rec(role, record)
     expected = {rec.customer_id} if permits(role, "customers.read", record) else set()
-    assert_exact(w.ids(role, q=rec.name), expected, f"q={rec.name!r}")
+    access.assert_exact(w.ids(role, q=rec.name), expected, f"q={rec.name!r}")
 
 
 def c_search_phone(w: World, role: str, record: str) -> None:
     rec = w.rec(role, record)
     visible = permits(role, "customers.read", record) and declared_flag(role, "contacts.see_phone")
-    assert_exact(w.ids(role, q=spaced(rec.phone)), {rec.customer_id} if visible else set(), "phone")
+    access.assert_exact(w.ids(role, q=spaced(rec.phone)), {rec.customer_id} if visible else set(), "phone")
 
 
 def c_count(w: World, role: str, record: str) -> None:
@@ -250,7 +195,7 @@ def c_export(w: World, role: str, record: str) -> None:
     got = [json.loads(line)["id"] for line in response.text.splitlines() if line]
     assert len(got) == len(set(got))
     assert (w.rec(role, record).customer_id in got) == permits(role, "customers.export", record)
-    assert_exact(set(got), w.expected(role, "customers.export"), "export")
+    access.assert_exact(set(got), w.expected(role, "customers.export"), "export")
 
 
 ACTIONS: dict[str, Callable[[World, str, str], None]] = {
@@ -311,12 +256,12 @@ def test_masked_fields_stay_masked_in_json(world: World, role: str) -> None:
                     assert form not in text, f"{name} shows phone {form} to {role}"
             if name == "getContact":
                 body = response.json()
-                assert (MASKED_PHONE.fullmatch(body["phone"]) is not None) == (not sees_phone)
+                assert (access.MASKED_PHONE.fullmatch(body["phone"]) is not None) == (not sees_phone)
                 assert body["phone_masked"] == (not sees_phone)
-                assert (MASKED_ID.fullmatch(body["id_number"]) is not None) == (not sees_id)
+                assert (access.MASKED_ID.fullmatch(body["id_number"]) is not None) == (not sees_id)
             if name == "getCustomer":
                 shown = response.json()["id_number"]
                 assert (shown == rec.customer_id_number) == sees_id
-                assert (MASKED_ID.fullmatch(shown) is not None) == (not sees_id)
+                assert (access.MASKED_ID.fullmatch(shown) is not None) == (not sees_id)
         checked += 1
     assert checked, f"{role} reads no customer at all"
