@@ -310,11 +310,13 @@ def token_actor(kernel: Kernel, raw: str) -> tuple[ApiToken, Actor] | None:
         return None
     now = utcnow()
     with kernel.new_session() as s, s.begin():
-        row = s.scalar(select(ApiToken).where(col(ApiToken.token_hash) == hash_token(raw)))
-        if row is None or token_status(row, now) != "active":
+        # token and user in one statement: this runs on every API request
+        found = s.execute(select(ApiToken, User).join(User, col(User.id) == col(ApiToken.user_id))
+                          .where(col(ApiToken.token_hash) == hash_token(raw))).first()
+        if found is None:
             return None
-        user = s.get(User, row.user_id)
-        if user is None or not user.is_active:
+        row, user = found
+        if token_status(row, now) != "active" or not user.is_active:
             return None
         actor = load_actor(s, user)
     if row.last_used_at is None or now - _as_utc(row.last_used_at) >= SEEN_EVERY:
