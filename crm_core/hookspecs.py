@@ -24,7 +24,9 @@ docs/plugin-hooks.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -41,6 +43,56 @@ if TYPE_CHECKING:
 PROJECT = "crm"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- deprecation --------------------------------------------------------------------------
+class HookDeprecationWarning(DeprecationWarning):
+    """A plugin implements a hook that is deprecated (and will be removed)."""
+
+
+@dataclass(frozen=True)
+class Deprecation:
+    hook: str
+    since: str
+    replacement: str
+    removed_in: str | None = None
+
+    @property
+    def message(self) -> str:
+        removal = f"; it will be removed in {self.removed_in}" if self.removed_in else ""
+        return (f"hook {self.hook} is deprecated since core {self.since}{removal}: "
+                f"implement {self.replacement} instead")
+
+
+def deprecated(since: str, replacement: str, removed_in: str | None = None,
+               **spec_opts: Any) -> Callable[[F], F]:
+    """Mark a hook specification deprecated (the policy: docs/plugin-hooks.md, "Versioning and
+    deprecation policy"). A plugin implementing it gets a :class:`HookDeprecationWarning` naming
+    ``replacement`` when it registers (pluggy's ``warn_on_impl``), a warning in the
+    ``crm.plugins`` log, and its implementation keeps working: the kernel calls it as an alias of
+    ``replacement`` (same arguments or a subset) until the hook is removed::
+
+        @deprecated(since="0.3", replacement="on_customers_merged", removed_in="0.5")
+        def on_customer_merge(kernel: Kernel, event: DomainEvent) -> None:
+            '''Deprecated since 0.3: implement on_customers_merged.'''
+
+    (``deprecated`` marks the function as a hook specification itself.)
+    """
+
+    def mark(func: F) -> F:
+        info = Deprecation(func.__name__, since, replacement, removed_in)
+        func.crm_deprecation = info  # type: ignore[attr-defined]
+        marked: F = hookspec(warn_on_impl=HookDeprecationWarning(info.message), **spec_opts)(func)
+        return marked
+
+    return mark
+
+
+def deprecation_of(spec_function: Any) -> Deprecation | None:
+    """The :class:`Deprecation` of a hook specification function, if it is deprecated."""
+    info = getattr(spec_function, "crm_deprecation", None)
+    return info if isinstance(info, Deprecation) else None
 
 
 # --- startup ------------------------------------------------------------------------------

@@ -8,6 +8,20 @@ Fixtures:
 * ``make_kernel(plugins=(), enabled=(), strict=True)`` — a kernel on a fresh, migrated database
   with only the given plugin manifests (no entry-point autoload), ``enabled`` switched on.
 * ``kernel`` — ``make_kernel()`` with the kernel alone.
+
+For plugin authors (docs/integrators.md, "Testing"):
+
+* ``crm_plugins`` — the manifests under test (default: none; override it in your conftest.py)
+  and ``crm_enabled`` — the names switched on (default: all of ``crm_plugins``).
+* ``crm_kernel`` — a kernel with those plugins (no entry-point autoload, no scheduler), the
+  built-in roles seeded, on a fresh database (SQLite, or PostgreSQL via CRM_TEST_DATABASE_URL).
+* ``crm_app`` — that kernel served in-process (:class:`~crm_core.testing_web.CrmSite`), and
+  ``make_crm_site(plugins=…, enabled=…)`` for an app with other plugins.
+* ``login_as("sales_rep")`` — a client signed in as a fresh user with that role.
+* ``crm_factory`` — ``.customer()``, ``.contact()``, ``.user()`` through the services.
+* ``register_temporarily(plugin)`` — a context manager adding a plugin to the running app.
+* ``assert_runs_with_only_declared_dependencies(manifest)`` — enables a plugin with only its
+  ``depends`` on a fresh kernel: it loads, migrates, its routes answer, disabled they are 404.
 """
 
 from __future__ import annotations
@@ -26,6 +40,8 @@ from sqlalchemy.engine import make_url
 from crm_core.kernel import Kernel
 from crm_core.plugin_system.manifest import Manifest
 from crm_core.settings import Secrets, Settings
+from crm_core.testing_web import CrmSite, Factories
+from crm_core.testing_web import register_temporarily as _register_temporarily
 
 _SECRETS = Secrets.generate()
 
@@ -181,3 +197,116 @@ def make_kernel(crm_database_url: str) -> Iterator[Callable[..., Kernel]]:
 @pytest.fixture
 def kernel(make_kernel: Callable[..., Kernel]) -> Kernel:
     return make_kernel()
+
+
+# --- the integrator kit --------------------------------------------------------------------
+@pytest.fixture
+def crm_plugins() -> list[Manifest]:
+    """The plugin manifests under test. Override in your conftest.py::
+
+        @pytest.fixture
+        def crm_plugins():
+            return [manifest]
+    """
+    return []
+
+
+@pytest.fixture
+def crm_enabled(crm_plugins: list[Manifest]) -> list[str]:
+    """The plugins switched on (with their dependencies): by default every one of ``crm_plugins``."""
+    return [m.name for m in crm_plugins]
+
+
+def _app_kernel(make_kernel: Callable[..., Kernel], tmp_path: Path, plugins: Any, enabled: Any,
+                **settings: Any) -> Kernel:
+    from crm_core.services.roles import seed_builtin_grants
+
+    settings.setdefault("scheduler_enabled", False)
+    settings.setdefault("instance_dir", str(tmp_path / f"instance-{uuid.uuid4().hex[:6]}"))
+    k = make_kernel(plugins=list(plugins), enabled=list(enabled), **settings)
+    seed_builtin_grants(k.ctx())
+    return k
+
+
+@pytest.fixture
+def make_crm_site(make_kernel: Callable[..., Kernel], tmp_path: Path) -> Iterator[Callable[..., CrmSite]]:
+    """``make_crm_site(plugins=[…], enabled=None, **settings)`` → a served app on a kernel with
+    exactly these plugins (``enabled`` defaults to all of them)."""
+    from crm_core.testing_web import Site
+    from crm_core.web import create_app
+
+    made: list[CrmSite] = []
+
+    def make(plugins: Any = (), enabled: Any = None, **settings: Any) -> CrmSite:
+        names = [m.name for m in plugins] if enabled is None else list(enabled)
+        k = _app_kernel(make_kernel, tmp_path, plugins, names, **settings)
+        app = CrmSite(k, Site(create_app(kernel=k)))
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.site.close()
+
+
+@pytest.fixture
+def crm_kernel(make_kernel: Callable[..., Kernel], tmp_path: Path, crm_plugins: list[Manifest],
+               crm_enabled: list[str]) -> Kernel:
+    """The kernel of the test: ``crm_plugins`` loaded, ``crm_enabled`` on, built-in roles seeded."""
+    return _app_kernel(make_kernel, tmp_path, crm_plugins, crm_enabled)
+
+
+@pytest.fixture
+def crm_app(crm_kernel: Kernel) -> Iterator[CrmSite]:
+    """``crm_kernel`` served in-process: ``crm_app.client()``, ``crm_app.login_as(role)``,
+    ``crm_app.api_client(role)``, ``crm_app.kernel``."""
+    from crm_core.testing_web import Site
+    from crm_core.web import create_app
+
+    app = CrmSite(crm_kernel, Site(create_app(kernel=crm_kernel)))
+    yield app
+    app.site.close()
+
+
+@pytest.fixture
+def login_as(crm_app: CrmSite) -> Callable[..., Any]:
+    """``login_as("sales_rep")`` → a client of ``crm_app`` signed in as a fresh sales rep."""
+    return crm_app.login_as
+
+
+@pytest.fixture
+def crm_factory(crm_kernel: Kernel) -> Factories:
+    """``crm_factory.customer(name=…, as_user=login)``, ``.contact(customer_id, …)``,
+    ``.user("sales_rep", login=…)`` — through the services, so audit and events happen."""
+    return Factories(crm_kernel)
+
+
+@pytest.fixture
+def register_temporarily(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``with register_temporarily(plugin):`` — the plugin (a Manifest or an object with
+    ``@hookimpl`` methods) is registered and enabled on ``crm_app`` (or ``kernel=``) inside the
+    block and gone afterwards."""
+
+    def register(plugin: Any, kernel: Kernel | None = None, **kwargs: Any) -> Any:
+        if kernel is None:
+            app: CrmSite = request.getfixturevalue("crm_app")
+            kwargs.setdefault("site", app)
+            kernel = app.kernel
+        return _register_temporarily(kernel, plugin, **kwargs)
+
+    return register
+
+
+@pytest.fixture
+def assert_runs_with_only_declared_dependencies(
+    make_kernel: Callable[..., Kernel], tmp_path: Path,
+) -> Callable[..., dict[str, Any]]:
+    """``assert_runs_with_only_declared_dependencies(manifest, available=[…])``: see
+    :func:`crm_core.testing_web.check_declared_dependencies`."""
+    from crm_core.testing_web import check_declared_dependencies
+
+    def check(manifest: Manifest, available: Any = ()) -> dict[str, Any]:
+        return check_declared_dependencies(
+            lambda plugins: _app_kernel(make_kernel, tmp_path, plugins, ()), manifest, available)
+
+    return check

@@ -1,4 +1,4 @@
-"""``crm plugins list|info|enable|disable``."""
+"""``crm plugins list|info|enable|disable|new``."""
 
 from __future__ import annotations
 
@@ -74,6 +74,9 @@ def info(state: CliState, name: str) -> None:
     if rec.obj is not None and host.pm.is_registered(rec.obj):
         hooks = sorted(hc.name for hc in host.pm.get_hookcallers(rec.obj) or [])
     fields.append(("hooks", ", ".join(hooks) or "-"))
+    deprecated = host.deprecated_hooks(name)
+    if deprecated:
+        fields.append(("deprecated hooks", "; ".join(d.message for d in deprecated)))
     fields.append(("tables", ", ".join(sorted(t for t, p in kernel.tables.items() if p == name))
                    or "-"))
     print_fields(fields, title=f"Plugin {name}")
@@ -94,6 +97,22 @@ def info(state: CliState, name: str) -> None:
         print_table(["id", "trigger", "misfire grace", "description"], [
             [j.id, f"{j.trigger} {j.trigger_args}", f"{j.misfire_grace_time}s", j.description]
             for j in jobs], title="Jobs")
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="Folder to create (default: ./NAME). It must not exist yet.")
+def new(name: str, directory: str | None) -> None:
+    """Create a new plugin distribution NAME from the template, with tests that pass."""
+    from pathlib import Path
+
+    from crm_core.cli.plugin_new import render_plugin
+
+    target = render_plugin(name, Path(directory) if directory else None)
+    say(f"Created plugin {name} in {target}")
+    say(f"Next: pip install -e '{target}[test]', run pytest in {target}, then "
+        f"`crm plugins enable {name}` (docs/integrators.md).")
 
 
 @plugins.command("enable")

@@ -69,6 +69,7 @@ class PluginHost:
         self._enabled_cache: frozenset[str] | None = None
         self._enabled_read_at = 0.0
         self._subset_cache: dict[tuple[str, frozenset[str]], Any] = {}
+        self._aliases: dict[str, list[str]] = {}  # replacement hook → deprecated hooks
 
     # -- loading ---------------------------------------------------------------------------
     def _fail(self, name: str, error: str) -> None:
@@ -142,8 +143,11 @@ class PluginHost:
             if problem:
                 self._fail(name, problem)
                 continue
+            for dep in self.deprecated_hooks(name):
+                log.warning("plugin %s: %s", name, dep.message)
             self.order.append(name)
         self.pm.check_pending()
+        self.refresh_aliases()
         if self.kernel.settings.trace_hooks:
             self._trace()
 
@@ -178,6 +182,8 @@ class PluginHost:
 
     def _trace(self) -> None:
         tlog = logging.getLogger("crm.hooks")
+        if tlog.level == logging.NOTSET:  # shown even where the root logger only shows warnings
+            tlog.setLevel(logging.INFO)
         starts: dict[int, float] = {}
 
         def before(hook_name: str, impls: Any, kwargs: Any) -> None:
@@ -189,6 +195,28 @@ class PluginHost:
             tlog.info("hook %s [%s] %.2f ms", hook_name, names, t)
 
         self.pm.add_hookcall_monitoring(before, after)
+
+    # -- deprecated hooks ------------------------------------------------------------------
+    def refresh_aliases(self) -> None:
+        """Map each replacement hook to the deprecated hooks the kernel calls along with it."""
+        aliases: dict[str, list[str]] = {}
+        for name, hc in sorted(vars(self.pm.hook).items()):
+            info = hookspecs.deprecation_of(hc.spec.function) if getattr(hc, "spec", None) else None
+            if info is not None:
+                aliases.setdefault(info.replacement, []).append(name)
+        self._aliases = aliases
+
+    def deprecated_hooks(self, name: str) -> list[hookspecs.Deprecation]:
+        """The deprecated hooks plugin ``name`` implements."""
+        rec = self.records.get(name)
+        if rec is None or rec.obj is None or not self.pm.is_registered(rec.obj):
+            return []
+        out = []
+        for hc in self.pm.get_hookcallers(rec.obj) or []:
+            info = hookspecs.deprecation_of(hc.spec.function) if hc.spec else None
+            if info is not None:
+                out.append(info)
+        return sorted(out, key=lambda d: d.hook)
 
     # -- queries ---------------------------------------------------------------------------
     def manifests(self) -> dict[str, Manifest]:
@@ -245,11 +273,12 @@ class PluginHost:
         apply to calls made through :meth:`hook_caller`."""
         enabled = self.enabled()
         out = []
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-            if impl.wrapper or impl.hookwrapper:
-                continue
-            if include_disabled or impl.plugin_name == CORE or impl.plugin_name in enabled:
-                out.append(impl)
+        for name in (hook_name, *self._aliases.get(hook_name, ())):  # deprecated aliases last
+            for impl in reversed(getattr(self.pm.hook, name).get_hookimpls()):
+                if impl.wrapper or impl.hookwrapper:
+                    continue
+                if include_disabled or impl.plugin_name == CORE or impl.plugin_name in enabled:
+                    out.append(impl)
         return out
 
     # -- toggling --------------------------------------------------------------------------
@@ -342,8 +371,17 @@ class HookCall:
 
 def call_impl(impl: Any, **kwargs: Any) -> Any:
     """Call one hook implementation the way pluggy does: with only the arguments it names
-    (an implementation may accept a subset of the hook's parameters)."""
-    return impl.function(*[kwargs[a] for a in impl.argnames])
+    (an implementation may accept a subset of the hook's parameters). With ``trace_hooks`` on
+    (``CRM_TRACE_HOOKS=1``) the call is logged with its timing, like calls made through pluggy."""
+    kernel = kwargs.get("kernel")
+    if kernel is None or not kernel.settings.trace_hooks:
+        return impl.function(*[kwargs[a] for a in impl.argnames])
+    start = time.perf_counter()
+    try:
+        return impl.function(*[kwargs[a] for a in impl.argnames])
+    finally:
+        logging.getLogger("crm.hooks").info("hook %s [%s] %.2f ms", impl.function.__name__,
+                                            impl.plugin_name, (time.perf_counter() - start) * 1000)
 
 
 def _is_async(func: Any) -> bool:

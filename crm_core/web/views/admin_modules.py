@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from crm_core.errors import NotFound, PluginDependencyError, PluginError
+from crm_core.plugin_system.resolve import dependency_closure, dependents_closure
 from crm_core.services import plugins as plugin_svc
 from crm_core.web.auth import ctx_for, kernel_of
 from crm_core.web.i18n import N_
@@ -48,6 +51,39 @@ def _list_page(request: Request, form: Form, status_code: int = 200) -> Response
     return page(request, "admin/modules.html", status_code=status_code, plugins=plugins,
                 takes_along=takes_along, form=form, stage_names=STAGE_NAMES,
                 enabled_now=_names(request, "enabled"), disabled_now=_names(request, "disabled"))
+
+
+def module_details(kernel: Any, name: str) -> dict[str, Any]:
+    """Everything a plugin contributes: version, dependencies both ways, hooks implemented
+    (deprecated ones flagged), routes, permissions, jobs, tables — for the detail page (and
+    the same facts as ``crm plugins info``)."""
+    host = kernel.host
+    rec = host.record(name)
+    manifests = host.manifests()
+    hooks: list[str] = []
+    if rec.obj is not None and host.pm.is_registered(rec.obj):
+        hooks = sorted(hc.name for hc in host.pm.get_hookcallers(rec.obj) or [])
+    routes = [{"path": (f"/api/v1/{name}" if r.api else f"/{name}") + r.path, "methods": r.methods,
+               "api": r.api, "permission": r.permission or "", "summary": r.summary}
+              for r, p in kernel.routes if p == name]
+    return {
+        "manifest": rec.manifest, "source": rec.source,
+        "all_dependencies": sorted(dependency_closure(manifests, [name]) - {name}) if rec.ok else [],
+        "dependents": sorted(dependents_closure(manifests, [name])) if rec.ok else [],
+        "hooks": hooks, "deprecated": host.deprecated_hooks(name),
+        "routes": routes,
+        "permissions": sorted((a for a, p in kernel.actions.values() if p == name), key=lambda a: a.name),
+        "jobs": sorted((j for j, p in kernel.jobs.values() if p == name), key=lambda j: j.id),
+        "tables": sorted(t for t, p in kernel.tables.items() if p == name),
+    }
+
+
+def detail(request: Request) -> Response:
+    name = _known(request)
+    ctx = ctx_for(request)
+    info = {p.name: p for p in plugin_svc.list_plugins(ctx)}[name]
+    return page(request, "admin/module.html", plugin=info, d=module_details(kernel_of(request), name),
+                stage_names=STAGE_NAMES)
 
 
 def enable(request: Request) -> Response:
@@ -96,6 +132,7 @@ def disable(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         route("/admin/modules", modules, permission=PERMISSION, name="admin_modules"),
+        route("/admin/modules/{name}", detail, permission=PERMISSION, name="admin_module"),
         route("/admin/modules/{name}/enable", enable, permission=PERMISSION, methods=("POST",),
               name="admin_module_enable"),
         route("/admin/modules/{name}/disable", disable_form, permission=PERMISSION,

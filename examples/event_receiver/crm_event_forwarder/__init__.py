@@ -1,0 +1,1 @@
+"""Forward domain events as signed HTTP POSTs: an example plugin."""

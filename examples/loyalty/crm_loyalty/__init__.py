@@ -1,0 +1,1 @@
+"""Loyalty points for won opportunities: an example plugin."""

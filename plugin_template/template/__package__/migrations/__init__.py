@@ -1,0 +1,1 @@
+"""Alembic revisions of the ``[[ name ]]`` branch (``crm migrate`` applies them)."""
