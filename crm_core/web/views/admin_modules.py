@@ -86,15 +86,38 @@ def detail(request: Request) -> Response:
                 stage_names=STAGE_NAMES)
 
 
-def enable(request: Request) -> Response:
-    name = _known(request)
+def _enable_page(request: Request, name: str, form: Form, status_code: int = 200) -> Response:
     ctx = ctx_for(request)
+    infos = {p.name: p for p in plugin_svc.list_plugins(ctx)}
+    plan: list[str] = []
+    if not infos[name].enabled:
+        try:
+            plan = plugin_svc.plan_enable(ctx, [name])
+        except PluginError as exc:  # failed to load, or a dependency did
+            form.add(GENERAL, translate(exc.message))
+            status_code = 409
+    return page(request, "admin/module_enable.html", status_code=status_code, name=name,
+                plugin=infos[name], plan=plan, infos=infos, form=form)
+
+
+def enable_form(request: Request) -> Response:
+    return _enable_page(request, _known(request), Form())
+
+
+def enable(request: Request) -> Response:
+    """Switching on migrates the module's tables and starts its jobs: like switching off, it
+    asks for the password again (as the API's enablePlugin does)."""
+    name = _known(request)
+    form = Form.posted(request)
+    if not kernel_of(request).host.record(name).ok:
+        return _enable_page(request, name, form)
+    if not reauthorize(request, form, PERMISSION):
+        return _enable_page(request, name, form)
     try:
-        done = plugin_svc.enable(ctx, [name])
-    except PluginError as exc:  # failed to load, or its tables could not be migrated
-        form = Form()
+        done = plugin_svc.enable(ctx_for(request), [name])
+    except PluginError as exc:  # its tables could not be migrated
         form.add(GENERAL, translate(exc.message))
-        return _list_page(request, form, status_code=409)
+        return _enable_page(request, name, form, status_code=409)
     return RedirectResponse(f"/admin/modules?enabled={','.join(done)}", 303)
 
 
@@ -133,6 +156,8 @@ def routes() -> list[BaseRoute]:
     return [
         route("/admin/modules", modules, permission=PERMISSION, name="admin_modules"),
         route("/admin/modules/{name}", detail, permission=PERMISSION, name="admin_module"),
+        route("/admin/modules/{name}/enable", enable_form, permission=PERMISSION,
+              name="admin_module_enable_form"),
         route("/admin/modules/{name}/enable", enable, permission=PERMISSION, methods=("POST",),
               name="admin_module_enable"),
         route("/admin/modules/{name}/disable", disable_form, permission=PERMISSION,

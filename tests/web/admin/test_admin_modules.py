@@ -23,7 +23,7 @@ def test_the_list_shows_every_module(admin: Any, pages: Any) -> None:
     assert "beta" in alpha  # needed by
     broken = pages.text(html[html.index('id="module-broken"'):html.index('id="module-webplug"')])
     assert "加载失败" in broken and "requires core >=99" in broken
-    assert 'action="/admin/modules/broken/enable"' not in html
+    assert 'href="/admin/modules/broken/enable"' not in html and 'href="/admin/modules/beta/enable"' in html
     assert "已启用" in pages.text(html[html.index('id="module-webplug"'):])
 
 
@@ -31,13 +31,27 @@ def test_switching_on_takes_dependencies_along_and_the_menu_follows(admin: Any, 
                                                                    web_kernel: Any) -> None:
     assert module_keys(pages, admin) == []
     assert admin.get("/alpha/").status_code == 404
-    response = admin.submit("/admin/modules/beta/enable", {}, page="/admin/modules")
+    confirm = admin.get("/admin/modules/beta/enable")
+    assert "将启用： 阿尔法模块 alpha 贝塔模块 beta" in pages.text(confirm.text)
+    assert 'name="reauth_password"' in confirm.text
+    url = "/admin/modules/beta/enable"
+    no_password = admin.submit(url, {}, page=url)  # switching on migrates tables: password again
+    assert no_password.status_code == 422
+    assert pages.field_errors(no_password.text) == ["请输入您的密码以确认此修改。"]
+    assert module_keys(pages, admin) == [] and web_kernel.host.enabled(refresh=True).isdisjoint({"alpha", "beta"})
+    response = enable(admin, pages, "beta")
     assert response.status_code == 303 and response.headers["location"] == "/admin/modules?enabled=alpha,beta"
     assert "已启用：alpha, beta" in pages.text(admin.get(response.headers["location"]).text)
     assert module_keys(pages, admin) == ["alpha.home", "beta.home"]  # the next request, no restart
     assert admin.get("/alpha/").status_code == 200 and admin.get("/beta/").status_code == 200
     [entry] = [e for e in admin_audit(web_kernel) if e.action == "plugin.enable" and e.actor_login == "admin"]
     assert entry.interface == "web" and entry.changes == {"alpha": [False, True], "beta": [False, True]}
+
+
+def enable(admin: Any, pages: Any, name: str, page: str | None = None) -> Any:
+    """Switch a module on from its confirmation page, with the password."""
+    url = f"/admin/modules/{name}/enable"
+    return admin.submit(url, {"reauth_password": pages.PASSWORD}, page=page or url)
 
 
 def admin_audit(kernel: Any) -> list[AuditEntry]:
@@ -47,7 +61,7 @@ def admin_audit(kernel: Any) -> list[AuditEntry]:
 
 def test_switching_off_is_explained_refused_without_cascade_and_needs_the_password(
         admin: Any, pages: Any, web_kernel: Any) -> None:
-    admin.submit("/admin/modules/beta/enable", {}, page="/admin/modules")
+    enable(admin, pages, "beta")
     form = admin.get("/admin/modules/alpha/disable")
     page = pages.text(form.text)
     assert form.status_code == 200
@@ -74,13 +88,13 @@ def test_switching_off_is_explained_refused_without_cascade_and_needs_the_passwo
     entry = [e for e in admin_audit(web_kernel) if e.action == "plugin.disable"][-1]
     assert entry.actor_login == "admin" and entry.summary == "beta, alpha"
 
-    admin.submit("/admin/modules/alpha/enable", {}, page="/admin/modules")  # data and menu come back
+    enable(admin, pages, "alpha")  # data and menu come back
     assert module_keys(pages, admin) == ["alpha.home"]
 
 
 def test_a_module_without_dependents_goes_off_after_a_confirmation_on_reauth(
         admin: Any, pages: Any) -> None:
-    admin.submit("/admin/modules/alpha/enable", {}, page="/admin/modules")
+    enable(admin, pages, "alpha")
     page = admin.get("/admin/modules/alpha/disable").text
     assert 'name="cascade"' not in page and "以下已启用的模块依赖" not in pages.text(page)
     confirmed = admin.submit("/reauth", {"action": "plugins.manage", "password": pages.PASSWORD,
@@ -93,12 +107,16 @@ def test_a_module_without_dependents_goes_off_after_a_confirmation_on_reauth(
 
 
 def test_a_failed_or_unknown_module_cannot_be_switched_on(admin: Any, pages: Any) -> None:
-    response = admin.submit("/admin/modules/broken/enable", {}, page="/admin/modules")
+    assert admin.get("/admin/modules/broken/enable").status_code == 409
+    response = enable(admin, pages, "broken", page="/admin/modules/broken")
     assert response.status_code == 409
     assert "requires core >=99" in pages.text(response.text)
-    assert admin.submit("/admin/modules/ghost/enable", {}, page="/admin/modules").status_code == 404
+    assert enable(admin, pages, "ghost", page="/admin/modules").status_code == 404
+    assert admin.get("/admin/modules/ghost/enable").status_code == 404
     assert admin.get("/admin/modules/ghost/disable").status_code == 404
 
 
 def test_an_already_disabled_module_says_so(admin: Any, pages: Any) -> None:
     assert "该模块已经停用" in pages.text(admin.get("/admin/modules/alpha/disable").text)
+    enable(admin, pages, "alpha")
+    assert "该模块已经启用" in pages.text(admin.get("/admin/modules/alpha/enable").text)
