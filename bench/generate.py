@@ -307,6 +307,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="journal mode during the load (WAL is restored afterwards)")
     p.add_argument("--cache-mb", type=int, default=256)
     p.add_argument("--check", action="store_true", help="PRAGMA foreign_key_check afterwards")
+    p.add_argument("--followups", type=int, default=0, metavar="N",
+                   help="also add N follow-ups (random customers, mostly recent) and set each "
+                        "customer's last_followup_at from them (bench/followups.py)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=sys.stderr.isatty())
     p.add_argument("--json", type=Path, default=None, help="where to write the timings "
                    "(default bench/out/generate-<N>.json)")
@@ -351,10 +354,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     phases["load_cpu_main"] = time.process_time() - cpu0
     phases["load_cpu_producers"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
     kernel.shutdown()
+    if args.followups:
+        from bench.followups import add_followups
+
+        phases.update(add_followups(db, args.followups, args.until, args.seed))
     total = time.perf_counter() - started
     rows = plan.n * (1 + plan.contacts_per_customer)
     result = {
         "customers": plan.n, "contacts": plan.n * plan.contacts_per_customer, "seed": args.seed,
+        "followups": args.followups,
         "db": str(db), "db_bytes": db.stat().st_size,
         "options": {k: (str(v) if isinstance(v, Path | date) else v) for k, v in vars(args).items()},
         "seconds": {"schema_and_roles": t_schema, "users_and_teams": t_users, "codes": t_codes,

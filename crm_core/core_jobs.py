@@ -23,6 +23,13 @@ def due_work_release_stale(kernel: Kernel, fire_key: str) -> None:
     release_stale(kernel)
 
 
+def notification_email(kernel: Kernel, fire_key: str) -> None:
+    """Email the notifications that asked for it (each claimed once, sent once)."""
+    from crm_core.services.notifications import deliver_emails
+
+    deliver_emails(kernel)
+
+
 def core_jobs() -> list[JobDecl]:
     return [
         JobDecl(
@@ -34,5 +41,10 @@ def core_jobs() -> list[JobDecl]:
             "core.due_work_release_stale", due_work_release_stale, "interval", {"minutes": 5},
             misfire_grace_time=300,
             description="Release due-work claims left by workers that died",
+        ),
+        JobDecl(
+            "core.notification_email", notification_email, "interval", {"seconds": 30},
+            misfire_grace_time=60,
+            description="Email notifications through the configured SMTP server",
         ),
     ]

@@ -107,7 +107,8 @@ class RouteDecl:
     answer (``response_model``, with ``status_code``) and the query string (``query_model``: one
     parameter per field). Validate with the same models in the endpoint —
     ``crm_core.web.api.read_body`` / ``read_query`` do that and answer 400/422 problems.
-    ``name`` becomes the operation id ``<plugin>.<name>``."""
+    ``name`` becomes the operation id ``<plugin>.<name>``. ``csrf=False`` is accepted only on
+    ``"public"`` routes (a form embedded on another site, bound to its own token)."""
 
     path: str
     endpoint: Callable[..., Any]
@@ -122,3 +123,6 @@ class RouteDecl:
     response_model: type[Any] | None = None
     query_model: type[Any] | None = None
     status_code: int = 200
+    # False only for a public endpoint bound to its own secret (an embeddable web form posting
+    # from another site): such a POST carries no ambient credential worth protecting.
+    csrf: bool = True

@@ -68,6 +68,16 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     instance_dir: str = "instance"
+    # outgoing email (crm_core.mail); no host = email switched off
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False  # implicit TLS (usually port 465); excludes smtp_starttls
+    smtp_timeout: float = 10.0
+    mail_base_url: str = ""  # the site's address, for links in emails (https://crm.example.com)
     _secrets: Secrets | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -2,6 +2,7 @@
 
 from crm_core.models.auth import ApiToken, LoginFailure, WebSession
 from crm_core.models.customers import CodeSequence, Contact, Customer, FollowUp
+from crm_core.models.notifications import Notification
 from crm_core.models.system import (
     AuditEntry,
     CustomFieldDefinition,
@@ -27,6 +28,7 @@ __all__ = [
     "JobRun",
     "KernelMeta",
     "LoginFailure",
+    "Notification",
     "OutboxEvent",
     "OutboxRetry",
     "PluginState",

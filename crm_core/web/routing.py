@@ -142,16 +142,27 @@ def _guarded(endpoint: Callable[[Request], Any], info: RouteInfo) -> Callable[[R
     return guarded
 
 
+def plugin_path(decl: RouteDecl, plugin: str) -> str:
+    """Where a plugin's route is mounted: ``/<plugin><path>`` or ``/api/v1/<plugin><path>``; an
+    empty ``path`` is the prefix itself (``/api/v1/leads``, a collection without a trailing
+    slash)."""
+    prefix = f"/api/v1/{plugin}" if decl.api else f"/{plugin}"
+    if not decl.path:
+        return prefix
+    return prefix + (decl.path if decl.path.startswith("/") else "/" + decl.path)
+
+
 def plugin_route(decl: RouteDecl, plugin: str) -> CRMRoute:
     """A plugin's declared route, mounted under ``/<plugin>`` or ``/api/v1/<plugin>``.
 
     ``permission=None`` means any signed-in user (deny by default); ``"public"`` opens it.
     """
-    prefix = f"/api/v1/{plugin}" if decl.api else f"/{plugin}"
-    path = prefix + (decl.path if decl.path.startswith("/") else "/" + decl.path)
+    path = plugin_path(decl, plugin)
     perm = decl.permission or AUTHENTICATED
+    if not decl.csrf and perm != PUBLIC:
+        raise ValueError(f"route {path}: csrf=False is only for public routes")
     return route(path, decl.endpoint, permission=None if perm == PUBLIC else perm,
-                 public=perm == PUBLIC, methods=decl.methods, api=decl.api,
+                 public=perm == PUBLIC, methods=decl.methods, api=decl.api, csrf=decl.csrf,
                  name=f"{plugin}:{decl.name}" if decl.name else None, plugin=plugin)
 
 

@@ -85,7 +85,15 @@ def make_environment(instance_dir: Path, plugin_dirs: dict[str, Path]) -> jinja2
         ("datetime", i18n.format_datetime), ("date", i18n.format_date),
         ("number", i18n.format_decimal), ("money", i18n.format_currency))})
     env.globals.update(static_url=static_url, version=__version__, languages=i18n.LANGUAGE_NAMES)
+    env.globals["unread_notifications"] = _unread_notifications
     return env
+
+
+def _unread_notifications(request: Request) -> int:
+    """The header badge: the signed-in user's unread notification count."""
+    from crm_core.web.views.notifications import unread_badge
+
+    return unread_badge(request)
 
 
 @dataclass(frozen=True)

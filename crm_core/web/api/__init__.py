@@ -43,9 +43,10 @@ if TYPE_CHECKING:
 
 def core_operations() -> list[Op]:
     """Every operation of the core API, in the order the reference lists them."""
-    from crm_core.web.api import admin, customers, meta, system
+    from crm_core.web.api import admin, customers, meta, notifications, system
 
-    return [*customers.operations(), *admin.operations(), *system.operations(), *meta.operations()]
+    return [*customers.operations(), *admin.operations(), *system.operations(),
+            *notifications.operations(), *meta.operations()]
 
 
 def routes() -> list[BaseRoute]:

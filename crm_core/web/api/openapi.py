@@ -22,7 +22,7 @@ from crm_core.declarations import RouteDecl
 from crm_core.web.api.models import Problem
 from crm_core.web.api.operations import RANGE_TYPES, Op
 from crm_core.web.i18n import N_
-from crm_core.web.routing import PUBLIC, UNSAFE_METHODS
+from crm_core.web.routing import PUBLIC, UNSAFE_METHODS, plugin_path
 
 if TYPE_CHECKING:
     from crm_core.kernel import Kernel
@@ -41,6 +41,7 @@ TAGS = {  # tag → description (the reference page translates both)
     "custom-fields": N_("Fields administrators add to customers, contacts and plugin records"),
     "plugins": N_("Modules: list, switch on and off (administrators)"),
     "audit": N_("Who changed what"),
+    "notifications": N_("Your in-app notifications: list, mark read"),
     "meta": N_("This document and who you are"),
 }
 # status → (component name, description)
@@ -297,7 +298,7 @@ def document(kernel: Kernel, operations: list[Op]) -> dict[str, Any]:
     tags = dict(TAGS)
     used: set[str] = {op.operation_id for op in operations}
     for decl, plugin in plugin_routes:
-        path = f"/api/v1/{plugin}" + (decl.path if decl.path.startswith("/") else "/" + decl.path)
+        path = plugin_path(decl, plugin)
         for method in decl.methods:
             slug = re.sub(r"[^A-Za-z0-9]+", "_", decl.path).rstrip("_")
             name = decl.name or f"{method.lower()}{slug}"

@@ -15,4 +15,5 @@ def core_routes() -> list[BaseRoute]:
         *customers.routes(),
         *__import__("crm_core.web.views.api_docs", fromlist=["routes"]).routes(),  # /api/v1
         *__import__("crm_core.web.views.admin", fromlist=["routes"]).routes(),  # /admin
+        *__import__("crm_core.web.views.notifications", fromlist=["routes"]).routes(),
     ]

@@ -15,5 +15,7 @@ manifest = Manifest(
     requires_core=">=0.1,<0.2",
     stages=("startup", "growth", "mature"),
     hooks="crm_tasks.plugin",
+    migrations="crm_tasks.migrations",
+    hookspecs="crm_tasks.hookspecs",
     auto_install=False,
 )
