@@ -15,5 +15,7 @@ manifest = Manifest(
     requires_core=">=0.1,<0.2",
     stages=("growth", "mature"),
     hooks="crm_leads.plugin",
+    migrations="crm_leads.migrations",
+    hookspecs="crm_leads.hookspecs",
     auto_install=False,
 )

@@ -1,0 +1,1 @@
+"""The leads plugin's pages, JSON API and public web form."""
