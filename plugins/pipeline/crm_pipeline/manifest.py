@@ -15,5 +15,6 @@ manifest = Manifest(
     requires_core=">=0.1,<0.2",
     stages=("growth", "mature"),
     hooks="crm_pipeline.plugin",
+    migrations="crm_pipeline.migrations",
     auto_install=False,
 )

@@ -1,0 +1,1 @@
+"""Alembic revisions of the pipeline plugin (branch ``pipeline``)."""

@@ -1,0 +1,1 @@
+"""The pipeline plugin's pages and JSON API (mounted under /pipeline and /api/v1/pipeline)."""
