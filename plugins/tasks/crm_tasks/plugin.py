@@ -26,7 +26,8 @@ def register_entities(kernel: Any) -> list[EntityDecl]:
 
 @hookimpl
 def register_permissions(kernel: Any) -> list[Action]:
-    scoped = {"admin": "all", "sales_manager": "team", "sales_rep": "own", "service_agent": "own"}
+    scoped: dict[str, str | bool] = {"admin": "all", "sales_manager": "team", "sales_rep": "own",
+                                     "service_agent": "own"}
     return [
         Action("tasks.read", "查看任务", "Read tasks", entity="tasks.task", defaults=scoped),
         Action("tasks.create", "新建任务", "Create tasks", entity="tasks.task", defaults=scoped),
