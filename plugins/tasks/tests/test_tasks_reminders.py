@@ -81,6 +81,12 @@ def test_stale_customer_rule_reminds_each_owner_once(world) -> None:
     [t] = list_tasks(world.ctx("rep")).items
     assert (t.related_id, t.source, t.title) == (stale, "rule.stale_customer", "跟进客户：华东机械")
     assert [x.related_id for x in list_tasks(world.ctx("rep2")).items] == [never]
+    # each owner reads the reminder in their own language (rep2's UI is English)
+    assert [x.title for x in list_tasks(world.ctx("rep2")).items] == ["Follow up with Never Called Ltd"]
+    with world.kernel.new_session() as s:
+        bodies = dict(s.execute(select(Notification.user_id, Notification.body)).all())
+    assert bodies == {world.ids["rep"]: "超过 3 天未跟进。",
+                      world.ids["rep2"]: "No follow-up for more than 3 days."}
     age(world, stale, 4)  # followed up once more, then left alone again: a new reminder
     assert len(run_stale_rule(ctx)) == 1
     assert count(world, Task, Task.related_id == stale) == 2

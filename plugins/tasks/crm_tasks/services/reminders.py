@@ -8,7 +8,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING
 
 from crm_core.duework import run_due
-from crm_core.models import DueWork
+from crm_core.models import DueWork, User
 from crm_core.services.notifications import notify
 from crm_tasks.models import Task
 from crm_tasks.services.tasks import DUE_KIND
@@ -26,7 +26,9 @@ def _remind(kernel: Kernel, row: DueWork) -> None:
         due = task.due_at if task.due_at.tzinfo else task.due_at.replace(tzinfo=UTC)
         if not row.key.endswith(due.isoformat()):
             return  # moved since: the row for the new due time reminds
-        prefix = "任务到期：" if kernel.settings.default_locale == "zh_CN" else "Task due: "
+        assignee = s.get(User, task.assignee_id)
+        locale = assignee.locale if assignee is not None else kernel.settings.default_locale
+        prefix = "Task due: " if locale == "en" else "任务到期："
         notify(ctx, task.assignee_id, "tasks.due", f"{prefix}{task.title}", body=task.notes or "",
                url=f"/tasks/#task-{task.id}", dedup_key=f"tasks.due:{task.id}:{due.isoformat()}")
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from crm_core.context import Ctx
 from crm_core.db import dialect_insert, utcnow
 from crm_core.errors import NotFound
-from crm_core.models import Customer
+from crm_core.models import Customer, User
 from crm_core.models.base import table_of
 from crm_core.permissions.scope import require
 from crm_core.services.base import bump, check_version, parse, record
@@ -137,8 +137,19 @@ def find_stale(s: Session, cutoff: datetime) -> Any:
     return s.execute(stale_select(cutoff, c.id, c.owner_id))
 
 
-def _title_prefix(kernel: Any) -> str:
-    return "跟进客户：" if kernel.settings.default_locale == "zh_CN" else "Follow up with "
+TITLE_PREFIX = {"zh_CN": "跟进客户：", "en": "Follow up with "}
+
+
+def _title_prefix(owner_id: Any) -> Any:
+    """The reminder's title prefix in its owner's language (SQL, per row)."""
+    locale = select(table_of(User).c.locale).where(table_of(User).c.id == owner_id).scalar_subquery()
+    return case((locale == "en", literal(TITLE_PREFIX["en"])), else_=literal(TITLE_PREFIX["zh_CN"]))
+
+
+def _stale_body(days: int, locale: str | None) -> str:
+    if locale == "en":
+        return f"No follow-up for more than {days} days."
+    return f"超过 {days} 天未跟进。"
 
 
 def sweep_stale_customers(ctx: Ctx, days: int, now: datetime | None = None,
@@ -162,7 +173,7 @@ def sweep_stale_customers(ctx: Ctx, days: int, now: datetime | None = None,
     if not todo:
         return []
     due = literal(now, tt.c.due_at.type)
-    title = func.substr(literal(_title_prefix(ctx.kernel)) + c.c.name, 1, 200)
+    title = func.substr(_title_prefix(c.c.owner_id) + c.c.name, 1, 200)
     cols = ["created_at", "updated_at", "version", "title", "due_at", "assignee_id",
             "related_entity", "related_id", "source", "source_key"]
     created: list[Any] = []
@@ -175,8 +186,11 @@ def sweep_stale_customers(ctx: Ctx, days: int, now: datetime | None = None,
                     .on_conflict_do_nothing(index_elements=["source_key"])
                     .returning(tt.c.id, tt.c.assignee_id, tt.c.title, tt.c.related_id))
             created.extend(s.execute(stmt))
-        body = f"{days}+ days without a follow-up / 超过 {days} 天未跟进"
-        notify_many(ctx, [Note(owner_id, "tasks.stale_customer", task_title, body,
+        owners = {r[1] for r in created}
+        locales = dict(s.execute(select(col(User.id), col(User.locale)).where(col(User.id).in_(owners))).all()
+                       ) if owners else {}
+        notify_many(ctx, [Note(owner_id, "tasks.stale_customer", task_title,
+                               _stale_body(days, locales.get(owner_id)),
                                f"/customers/{customer_id}", f"tasks.task:{task_id}")
                           for task_id, owner_id, task_title, customer_id in created])
         if created:
