@@ -4,7 +4,6 @@ per-record rights, small form readers."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +13,8 @@ from starlette.datastructures import FormData
 
 from crm_core.context import Ctx
 from crm_core.permissions.scope import scope_clause
-from crm_core.web.forms import known, place, rules
+from crm_core.web import forms
+from crm_core.web.forms import rules
 from crm_core.web.i18n import N_
 from crm_pipeline.models import Opportunity
 from crm_pipeline.services.common import ENTITY
@@ -64,37 +64,10 @@ RULES = rules(
 )
 
 
-@dataclass(frozen=True)
-class Msg:
-    text: str
-    msgid: str | None = None
-    args: dict[str, str] = field(default_factory=dict)
+class FormErrors(forms.FormErrors):
+    """The kernel's form-error placement, with the pipeline's own wording tried first."""
 
-
-def message(text: str) -> Msg:
-    found = known(text, RULES)
-    return Msg(text, *found) if found else Msg(text)
-
-
-class FormErrors:
-    """A ``ValidationError.errors`` mapping placed on a form's inputs; errors without an input
-    are listed on top with their key."""
-
-    def __init__(self, errors: Mapping[str, list[str]] | None = None,
-                 inputs: Iterable[str] = (), rename: Mapping[str, str] | None = None) -> None:
-        self.by_field: dict[str, list[Msg]] = {}
-        self.general: list[tuple[str, Msg]] = []
-        for name, key, t in place(errors or {}, set(inputs), rename):
-            if name is not None:
-                self.by_field.setdefault(name, []).append(message(t))
-            else:
-                self.general.append((key, message(t)))
-
-    def get(self, name: str) -> list[Msg]:
-        return self.by_field.get(name, [])
-
-    def __bool__(self) -> bool:
-        return bool(self.by_field or self.general)
+    own = RULES
 
 
 def text(form: FormData | Mapping[str, Any], name: str, limit: int = 5000) -> str:
