@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -376,3 +379,47 @@ def _all_powerful_user(kernel: Kernel, plugin: str) -> str:
             if owner == plugin and action not in have:
                 s.add(RoleGrant(role_id=role.id, action=action, scope="all" if decl.entity else None))
     return login
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """The app of a test kernel served by uvicorn on a loopback port, in a thread — for browser
+    tests and HTTP clients that need a real server. ``start()``/``stop()`` or ``with``."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        import uvicorn
+
+        from crm_core.web import create_app
+
+        self.kernel = kernel
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(kernel=kernel), host="127.0.0.1", port=self.port,
+                                log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

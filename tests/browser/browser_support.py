@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-import uvicorn
 
 from crm_core.kernel import Kernel
 from crm_core.models import User
 from crm_core.passwords import hash_password
 from crm_core.services.roles import set_user_roles
-from crm_core.web import create_app
+from crm_core.testing_web import LiveServer
 
 CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -36,35 +31,6 @@ def add_user(kernel: Kernel, login: str, role: str, locale: str = "zh_CN", name:
     with kernel.new_session(write=True) as s, s.begin():
         s.add(User(login=login, display_name=name or login, password_hash=_hash(), locale=locale))
     set_user_roles(kernel.ctx(), login, [role])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LiveServer:
-    def __init__(self, kernel: Kernel) -> None:
-        self.kernel = kernel
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(kernel=kernel), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
 
 
 def sign_in(page: Any, server: LiveServer, login: str, password: str = PASSWORD) -> None:

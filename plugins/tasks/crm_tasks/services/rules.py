@@ -187,8 +187,11 @@ def sweep_stale_customers(ctx: Ctx, days: int, now: datetime | None = None,
                     .returning(tt.c.id, tt.c.assignee_id, tt.c.title, tt.c.related_id))
             created.extend(s.execute(stmt))
         owners = {r[1] for r in created}
-        locales = dict(s.execute(select(col(User.id), col(User.locale)).where(col(User.id).in_(owners))).all()
-                       ) if owners else {}
+        locales: dict[int, str] = {}
+        if owners:
+            for uid, locale in s.execute(select(col(User.id), col(User.locale))
+                                         .where(col(User.id).in_(owners))):
+                locales[uid] = locale
         notify_many(ctx, [Note(owner_id, "tasks.stale_customer", task_title,
                                _stale_body(days, locales.get(owner_id)),
                                f"/customers/{customer_id}", f"tasks.task:{task_id}")
