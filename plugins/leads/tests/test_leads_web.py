@@ -133,6 +133,21 @@ def test_rules_page_and_reassign(people: People, crm_app: CrmSite) -> None:
                                        "team_id": str(people.teams["east"]), "regions": "华南"},
                       page="/leads/rules")
     assert ok.status_code == 303 and "华南轮询" in admin.get("/leads/rules").text
+    [rule] = rules.list_rules(people.ctx("admin"))
+    edit = admin.get(f"/leads/rules?edit={rule.id}")
+    assert "编辑规则" in edit.text and 'value="华南轮询"' in edit.text and 'name="version"' in edit.text
+    page = f"/leads/rules?edit={rule.id}"
+    form = {"op": "update", "rule_id": str(rule.id), "version": str(rule.version), "name": "华南轮询",
+            "action": "round_robin", "team_id": str(people.teams["east"]), "regions": "华南",
+            "value_min": "1000"}
+    assert admin.submit("/leads/rules", form, page=page).status_code == 303
+    [edited] = rules.list_rules(people.ctx("admin"))
+    assert edited.conditions["value_min"] == "1000.00" and edited.version == rule.version + 1
+    stale = admin.submit("/leads/rules", {**form, "value_min": "5"}, page=page)  # the old version
+    assert stale.status_code == 409 and "该规则已被他人修改" in stale.text
+    form = {**form, "version": str(edited.version)}
+    del form["value_min"]
+    assert admin.submit("/leads/rules", form, page=page).status_code == 303
     lead = svc.create_lead(people.system, lead_data(region="华南"))
     assert lead.owner_id == people.ids["rep_a"]
     mgr = login(crm_app, "mgr_east")

@@ -7,8 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from crm_core.errors import ValidationError
+from crm_core.errors import Conflict, NotFound, ValidationError
 from crm_core.web import ctx_for, form_data, render
+from crm_core.web.i18n import N_
 from crm_core.web.views.customers_common import FormErrors, text, texts
 from crm_leads.services import assign, rules, webform
 from crm_leads.web.common import L, form_errors, people, teams
@@ -44,9 +45,29 @@ def _rules_page(request: Request, errors: FormErrors, values: dict[str, Any], st
                   notice=notice or request.query_params.get("notice"))
 
 
+def _rule_values(rule: Any) -> dict[str, Any]:
+    """The add/edit form's values of an existing rule."""
+    c = rule.conditions or {}
+    custom = c.get("custom") or {}
+    key = next(iter(custom), "")
+    return {"name": rule.name, "action": rule.action,
+            "user_id": str(rule.user_id or ""), "team_id": str(rule.team_id or ""),
+            "regions": c.get("regions") or [], "industries": c.get("industries") or [],
+            "sources": c.get("sources") or [], "value_min": str(c.get("value_min") or ""),
+            "value_max": str(c.get("value_max") or ""), "custom_key": key,
+            "custom_value": custom.get(key, ""), "is_fallback": "on" if rule.is_fallback else "",
+            "rule_id": str(rule.id), "version": str(rule.version)}
+
+
 def rules_page(request: Request) -> Response:
     ctx = ctx_for(request)
     if request.method == "GET":
+        edit = request.query_params.get("edit", "")
+        if edit.isdigit():
+            found = [r for r in rules.list_rules(ctx) if r.id == int(edit)]
+            if not found:
+                raise NotFound(f"rule {edit} not found")
+            return _rules_page(request, FormErrors(), _rule_values(found[0]))
         return _rules_page(request, FormErrors(), {})
     form = form_data(request)
     op = text(form, "op") or "create"
@@ -62,13 +83,25 @@ def rules_page(request: Request) -> Response:
     if op == "assign_unowned":
         n = assign.assign_many(ctx)
         return RedirectResponse(f"/leads/rules?notice=assigned&n={n}", 303)
+    values = {k: form.getlist(k) if k in ("regions", "industries", "sources") else text(form, k)
+              for k in (*RULE_INPUTS, "rule_id", "version")}
+    rename = {"conditions.value_min": "value_min", "conditions.value_max": "value_max"}
     try:
-        rules.create_rule(ctx, _rule_data(form))
+        if op == "update" and rule_id.isdigit():
+            current = [r for r in rules.list_rules(ctx) if r.id == int(rule_id)]
+            if not current:
+                raise NotFound(f"rule {rule_id} not found")
+            version = text(form, "version")
+            rules.update_rule(ctx, int(rule_id), {**_rule_data(form), "active": current[0].active},
+                              version=int(version) if version.isdigit() else None)
+        else:
+            rules.create_rule(ctx, _rule_data(form))
     except ValidationError as exc:
-        rename = {"conditions.value_min": "value_min", "conditions.value_max": "value_max"}
-        values = {k: form.getlist(k) if k in ("regions", "industries", "sources") else text(form, k)
-                  for k in RULE_INPUTS}
         return _rules_page(request, form_errors(exc.errors, RULE_INPUTS, rename), values, 422)
+    except Conflict:
+        errors = FormErrors()
+        errors.add("name", N_("Someone else changed this rule meanwhile: reload the page."))
+        return _rules_page(request, errors, values, 409)
     return RedirectResponse("/leads/rules?notice=saved", 303)
 
 
