@@ -48,12 +48,23 @@ class Actor:
 SYSTEM = Actor(id=None, login="system", display_name="System", is_system=True)
 
 
-def load_actor(session: Session, user: User) -> Actor:
+@dataclass(frozen=True)
+class Access:
+    """What a user's roles and teams give them — the part of an :class:`Actor` that the
+    permissions epoch (:mod:`crm_core.permissions.cache`) may cache."""
+
+    roles: tuple[str, ...]
+    team_ids: tuple[int, ...]
+    grants: dict[str, Grant]
+
+
+def load_access(session: Session, user_id: int | None) -> Access:
+    """The roles, teams and grants of user ``user_id`` (two statements)."""
     rows = session.execute(
         select(col(Role.name), col(RoleGrant.action), col(RoleGrant.scope))
         .join(UserRole, col(UserRole.role_id) == Role.id)
         .outerjoin(RoleGrant, col(RoleGrant.role_id) == Role.id)
-        .where(col(UserRole.user_id) == user.id)
+        .where(col(UserRole.user_id) == user_id)
         .order_by(col(Role.name))
     ).all()
     roles: list[str] = []
@@ -77,18 +88,27 @@ def load_actor(session: Session, user: User) -> Actor:
             session.scalars(
                 select(id_col(Team))
                 .outerjoin(TeamMember, col(TeamMember.team_id) == Team.id)
-                .where(or_(col(TeamMember.user_id) == user.id, col(Team.manager_id) == user.id))
+                .where(or_(col(TeamMember.user_id) == user_id, col(Team.manager_id) == user_id))
             ).all()
         )
     )
     grants = {a: Grant(a, s, tuple(r)) for a, (s, r) in best.items()}
+    return Access(tuple(roles), tuple(team_ids), grants)
+
+
+def actor_of(user: User, access: Access) -> Actor:
+    """The actor of ``user`` with ``access`` (no grants while the user is disabled)."""
     return Actor(
         id=user.id,
         login=user.login,
         display_name=user.display_name,
         locale=user.locale,
         timezone=user.timezone,
-        roles=tuple(roles),
-        team_ids=tuple(team_ids),
-        grants=grants if user.is_active else {},
+        roles=access.roles,
+        team_ids=access.team_ids,
+        grants=access.grants if user.is_active else {},
     )
+
+
+def load_actor(session: Session, user: User) -> Actor:
+    return actor_of(user, load_access(session, user.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -87,6 +88,29 @@ def to_read(ctx: Ctx, row: Customer) -> CustomerRead:
     loaded = row.__dict__
     data = {k: loaded[k] if k in loaded else getattr(row, k) for k in _READ_FIELDS}
     return CustomerRead(**data, id_number=id_number)
+
+
+# list pages read these columns as plain rows: building 50 ORM entities (identity map, SQLModel's
+# per-instance set-up) cost more than the rest of the page; the values and their column types
+# (result processors) are the same as the entity's
+_PAGE_KEYS = (*_READ_FIELDS, "id_number_enc")
+
+
+@functools.cache
+def _page_columns() -> tuple[Any, ...]:
+    table = table_of(Customer)
+    return tuple(table.c[k] for k in _PAGE_KEYS)
+
+
+def _row_to_read(ctx: Ctx, row: Any, may_see_id: bool) -> CustomerRead:
+    data = dict(zip(_PAGE_KEYS, row, strict=True))
+    enc = data.pop("id_number_enc")
+    id_number = None
+    if enc:
+        plain = ctx.kernel.cipher.decrypt(enc)
+        id_number = plain if may_see_id else mask_id_number(plain)
+    data["id_number"] = id_number
+    return CustomerRead.model_validate(data)
 
 
 def get_customer(ctx: Ctx, customer_id: int) -> CustomerRead:
@@ -231,13 +255,15 @@ def list_customers(ctx: Ctx, query: CustomerQuery | dict[str, Any] | None = None
             order = [id_.desc() if desc else id_.asc()]
         else:
             order = [sort_col.desc(), id_.desc()] if desc else [sort_col.asc(), id_.asc()]
-        rows = list(s.scalars(stmt.order_by(*order).limit(limit + 1)))
+        stmt = stmt.with_only_columns(*_page_columns()).order_by(*order).limit(limit + 1)
+        rows = s.execute(stmt).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [to_read(ctx, r) for r in rows]
+        may_see_id = ctx.actor.can("contacts.see_id_number")
+        items = [_row_to_read(ctx, r, may_see_id) for r in rows]
     cursor = None
-    if more and rows:
-        last = rows[-1]
+    if more and items:
+        last = items[-1]
         cursor = encode_cursor([last.id] if col_name == "id" else [getattr(last, col_name), last.id])
     return Page(items, cursor, limit)
 

@@ -121,6 +121,9 @@ def delete_cookie(request: Request, name: str) -> None:
 
 def apply_cookies(request: Request, response: Response) -> None:
     pending = getattr(request.state, "crm_cookies", None) or {}
+    if not pending:  # most requests: no need to build the URL for its scheme
+        request.state.crm_cookies = {}
+        return
     secure = request.url.scheme == "https"
     for name, c in pending.items():
         if c["max_age"] == 0:

@@ -118,9 +118,18 @@ async def _read_body(request: Request) -> None:
 def _guarded(endpoint: Callable[[Request], Any], info: RouteInfo) -> Callable[[Request], Any]:
     is_async = is_async_callable(endpoint)
 
+    def admit_and_run(request: Request) -> Any:
+        _admit(request, info)
+        return endpoint(request)
+
     async def guarded(request: Request) -> Response:
         request.state.crm_route = info
         try:
+            if not is_async and request.method not in UNSAFE_METHODS:
+                # nothing to read or check between the two: one trip to the thread pool, not two
+                response = await run_in_threadpool(admit_and_run, request)
+                apply_cookies(request, response)
+                return response
             await run_in_threadpool(_admit, request, info)
             if request.method in UNSAFE_METHODS:
                 await _read_body(request)

@@ -22,6 +22,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 MAX_BODY_SIZE = 32 * 1024 * 1024
+_RAW_SECURITY_HEADERS = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                         for k, v in SECURITY_HEADERS.items()]
+_RAW_SECURITY_HEADERS_NO_STORE = [*_RAW_SECURITY_HEADERS, (b"cache-control", b"no-store")]
+_OURS = frozenset([*(k for k, _ in _RAW_SECURITY_HEADERS), b"cache-control"])
 
 
 class _TooLarge(Exception):
@@ -44,11 +48,17 @@ class SecurityMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                for k, v in SECURITY_HEADERS.items():
-                    headers[k] = v
-                if not cacheable and "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
+                raw = list(message.get("headers", ()))
+                names = {k.lower() for k, _ in raw}
+                if names.isdisjoint(_OURS):  # the usual case: append, as MutableHeaders would
+                    raw += _RAW_SECURITY_HEADERS if cacheable else _RAW_SECURITY_HEADERS_NO_STORE
+                    message["headers"] = raw
+                else:
+                    headers = MutableHeaders(scope=message)
+                    for k, v in SECURITY_HEADERS.items():
+                        headers[k] = v
+                    if not cacheable and "cache-control" not in headers:
+                        headers["Cache-Control"] = "no-store"
             await send(message)
 
         received = 0

@@ -304,8 +304,13 @@ def custom_field_types(ctx: Ctx, entity: str) -> dict[str, str]:
     """Active custom fields of ``entity``: key → type (cached by the kernel)."""
     from crm_core.services.custom_fields import definitions
 
-    with ctx.reader() as s:
-        return {d.key: d.type for d in definitions(s, entity, kernel=ctx.kernel)}
+    def load() -> dict[str, str]:
+        with ctx.reader() as s:
+            return {d.key: d.type for d in definitions(s, entity, kernel=ctx.kernel)}
+
+    # under the definitions' own key prefix, so that a change clears both at once; a hit opens
+    # no session (this runs on every list request)
+    return ctx.kernel.cached(f"custom_fields:{entity}:types", load)
 
 
 def run(op: Op, request: Request) -> Response:
