@@ -146,7 +146,8 @@ def test_approval_threshold_flow(people):
     assert win_opportunity(rep, big.id).status == "won"
     with people.kernel.new_session() as s:
         actions = list(s.scalars(select(col(AuditEntry.action)).where(
-            col(AuditEntry.entity_id) == big.id, col(AuditEntry.action).like("opportunity.approval%"))))
+            col(AuditEntry.entity_id) == big.id, col(AuditEntry.action).like("opportunity.approval%"))
+            .order_by(col(AuditEntry.id))))
     assert actions == ["opportunity.approval_request", "opportunity.approval_reject",
                        "opportunity.approval_request", "opportunity.approval_approve"]
 
