@@ -136,3 +136,19 @@ def clamp_limit(limit: int | None, default: int = 50) -> int:
     if limit < 1 or limit > MAX_LIMIT:
         raise ValidationError("invalid limit", {"limit": [f"between 1 and {MAX_LIMIT}"]})
     return limit
+
+
+def delete_recorded(
+    ctx: Ctx, s: Session, row: Any, *, entity: str, action: str, event: str,
+    snapshot: dict[str, Any], summary: str, payload: dict[str, Any] | None = None,
+) -> None:
+    """Delete ``row`` and write its audit entry (each filled field: old value → ``None``) and its
+    outbox event (``payload``, by default the id with the snapshot) in the caller's transaction.
+    The caller has fetched the row in scope and checked its version."""
+    row_id = row.id
+    s.delete(row)
+    s.flush()
+    record(ctx, s, action=action, entity=entity, entity_id=row_id,
+           changes={k: [v, None] for k, v in snapshot.items() if v not in (None, {}, "")},
+           summary=summary, event=event,
+           payload=payload if payload is not None else {"id": row_id, **snapshot})

@@ -18,6 +18,7 @@ from crm_core.services.base import (
     bump,
     changes_between,
     check_version,
+    delete_recorded,
     parse,
     record,
     run_validators,
@@ -128,12 +129,8 @@ def delete_contact(ctx: Ctx, contact_id: int, version: int | None = None) -> Non
                              for_update=True)
         check_version(row, version, "contact")
         snapshot = {k: getattr(row, k) for k in _PLAIN}
-        s.delete(row)
-        s.flush()
-        record(ctx, s, action="contact.delete", entity=ENTITY, entity_id=contact_id,
-               changes={k: [v, None] for k, v in snapshot.items() if v not in (None, {}, "")},
-               summary=snapshot["name"], event="contact.deleted",
-               payload={"id": contact_id, **snapshot})
+        delete_recorded(ctx, s, row, entity=ENTITY, action="contact.delete", event="contact.deleted",
+                        snapshot=snapshot, summary=snapshot["name"])
 
 
 def get_contact(ctx: Ctx, contact_id: int) -> ContactRead:

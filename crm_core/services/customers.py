@@ -35,6 +35,7 @@ from crm_core.services.base import (
     check_version,
     clamp_limit,
     decode_cursor,
+    delete_recorded,
     encode_cursor,
     parse,
     record,
@@ -389,12 +390,8 @@ def delete_customer(ctx: Ctx, customer_id: int, version: int | None = None) -> N
                              for_update=True)
         check_version(row, version, "customer")
         snapshot = _public(row)
-        s.delete(row)
-        s.flush()
-        record(ctx, s, action="customer.delete", entity=ENTITY, entity_id=customer_id,
-               changes={k: [v, None] for k, v in snapshot.items() if v not in (None, {}, "")},
-               summary=f"{snapshot['code']} {snapshot['name']}", event="customer.deleted",
-               payload={"id": customer_id, **snapshot})
+        delete_recorded(ctx, s, row, entity=ENTITY, action="customer.delete", event="customer.deleted",
+                        snapshot=snapshot, summary=f"{snapshot['code']} {snapshot['name']}")
 
 
 def assign_owner(ctx: Ctx, customer_ids: list[int], owner_id: int) -> int:

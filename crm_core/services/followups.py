@@ -22,6 +22,7 @@ from crm_core.services.base import (
     check_version,
     clamp_limit,
     decode_cursor,
+    delete_recorded,
     encode_cursor,
     parse,
     record,
@@ -122,13 +123,9 @@ def delete_followup(ctx: Ctx, followup_id: int, version: int | None = None) -> N
                              for_update=True)
         check_version(row, version, "follow-up")
         snapshot = {k: getattr(row, k) for k in _FIELDS}
-        s.delete(row)
-        s.flush()
+        delete_recorded(ctx, s, row, entity=ENTITY, action="followup.delete", event="followup.deleted",
+                        snapshot=snapshot, summary=str(snapshot["content"])[:80])
         _touch_customer(s, snapshot["customer_id"])
-        record(ctx, s, action="followup.delete", entity=ENTITY, entity_id=followup_id,
-               changes={k: [v, None] for k, v in snapshot.items() if v is not None},
-               summary=str(snapshot["content"])[:80], event="followup.deleted",
-               payload={"id": followup_id, **snapshot})
 
 
 def get_followup(ctx: Ctx, followup_id: int) -> FollowUpRead:

@@ -20,6 +20,7 @@ from crm_core.services.base import (
     check_version,
     clamp_limit,
     decode_cursor,
+    delete_recorded,
     encode_cursor,
     parse,
     record,
@@ -176,11 +177,8 @@ def delete_lead(ctx: Ctx, lead_id: int, version: int | None = None) -> None:
                              for_update=True)
         check_version(row, version, "lead")
         snapshot = public(row)
-        s.delete(row)
-        s.flush()
-        record(ctx, s, action="lead.delete", entity=ENTITY, entity_id=lead_id,
-               changes={k: [v, None] for k, v in snapshot.items() if v not in (None, {}, "")},
-               summary=snapshot["name"], event="lead.deleted", payload={"id": lead_id, **snapshot})
+        delete_recorded(ctx, s, row, entity=ENTITY, action="lead.delete", event="lead.deleted",
+                        snapshot=snapshot, summary=snapshot["name"])
 
 
 def list_leads(ctx: Ctx, query: LeadQuery | dict[str, Any] | None = None) -> Page[LeadRead]:

@@ -16,6 +16,7 @@ from crm_core.services.base import (
     bump,
     changes_between,
     check_version,
+    delete_recorded,
     parse,
     record,
     run_validators,
@@ -142,11 +143,9 @@ def delete_opportunity(ctx: Ctx, opportunity_id: int, version: int | None = None
         check_version(row, version, "opportunity")
         payload = event_payload(s, row)
         snapshot = public(row)
-        s.delete(row)
-        s.flush()
-        record(ctx, s, action="opportunity.delete", entity=ENTITY, entity_id=opportunity_id,
-               changes={k: [v, None] for k, v in snapshot.items() if v not in (None, {}, "")},
-               summary=payload["name"], event="opportunity.deleted", payload=payload)
+        delete_recorded(ctx, s, row, entity=ENTITY, action="opportunity.delete",
+                        event="opportunity.deleted", snapshot=snapshot, summary=payload["name"],
+                        payload=payload)
 
 
 def stage_history(ctx: Ctx, opportunity_id: int) -> list[HistoryRead]:

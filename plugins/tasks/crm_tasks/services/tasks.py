@@ -26,6 +26,7 @@ from crm_core.services.base import (
     check_version,
     clamp_limit,
     decode_cursor,
+    delete_recorded,
     encode_cursor,
     parse,
     record,
@@ -268,12 +269,8 @@ def delete_task(ctx: Ctx, task_id: int, version: int | None = None) -> None:
                              for_update=True)
         check_version(row, version, "task")
         snapshot = {k: getattr(row, k) for k in _FIELDS}
-        s.delete(row)
-        s.flush()
-        record(ctx, s, action="tasks.delete", entity=ENTITY, entity_id=task_id,
-               changes={k: [v, None] for k, v in snapshot.items() if v is not None},
-               summary=str(snapshot["title"])[:80], event="tasks.task.deleted",
-               payload={"id": task_id, **snapshot})
+        delete_recorded(ctx, s, row, entity=ENTITY, action="tasks.delete", event="tasks.task.deleted",
+                        snapshot=snapshot, summary=str(snapshot["title"])[:80])
 
 
 VIEWS = ("mine", "scope")
