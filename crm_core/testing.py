@@ -8,6 +8,8 @@ Fixtures:
 * ``make_kernel(plugins=(), enabled=(), strict=True)`` — a kernel on a fresh, migrated database
   with only the given plugin manifests (no entry-point autoload), ``enabled`` switched on.
 * ``kernel`` — ``make_kernel()`` with the kernel alone.
+* ``private_database(tmp, prefix)`` — a context manager (not a fixture) giving a migrated
+  database of its own for a module-scoped world that must outlive the per-test resets.
 
 For plugin authors (docs/integrators.md, "Testing"):
 
@@ -30,6 +32,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +49,9 @@ from crm_core.testing_web import register_temporarily as _register_temporarily
 _SECRETS = Secrets.generate()
 
 
-def _pg_create_database(base_url: str) -> str:
+def _pg_create_database(base_url: str, prefix: str = "crm_test") -> str:
     url = make_url(base_url)
-    name = f"crm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
@@ -62,6 +65,25 @@ def _pg_drop_database(db_url: str) -> None:
     with admin.connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def private_database(tmp: Path, prefix: str = "crm_private") -> Iterator[str]:
+    """A migrated database of its own, for a module-scoped world that must outlive the per-test
+    database resets: a SQLite file in ``tmp``, or a new PostgreSQL database (dropped afterwards)
+    when ``CRM_TEST_DATABASE_URL`` names a server."""
+    base = os.environ.get("CRM_TEST_DATABASE_URL")
+    if not (base and base.startswith("postgresql")):
+        url = f"sqlite:///{tmp / (prefix + '.db')}"
+        build_schema(url)
+        yield url
+        return
+    url = _pg_create_database(base, prefix)
+    try:
+        build_schema(url)
+        yield url
+    finally:
+        _pg_drop_database(url)
 
 
 def settings_for(url: str, **extra: Any) -> Settings:

@@ -10,17 +10,13 @@ over-block.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from crm_core.context import Ctx
 from crm_core.errors import NotFound, PermissionDenied
@@ -33,7 +29,7 @@ from crm_core.services import customers as customers_svc
 from crm_core.services import followups as followups_svc
 from crm_core.services.roles import seed_builtin_grants
 from crm_core.services.users import actor_for
-from crm_core.testing import build_schema, settings_for
+from crm_core.testing import private_database, settings_for
 from crm_core.testing_access import (
     MASKED_ID,
     MASKED_PHONE,
@@ -55,31 +51,6 @@ from crm_core.testing_access import (
 def denial(role: str, read_action: str, record: str) -> type[Exception]:
     """What refusing a record looks like: unreadable rows don't exist for the actor."""
     return PermissionDenied if permits(role, read_action, record) else NotFound
-
-
-# --- a private database for the module ---------------------------------------------------
-@contextmanager
-def private_database(tmp: Path) -> Iterator[str]:
-    """Its own database, so the shared per-test database can be reset by other tests (and other
-    xdist workers) while this module's world lives."""
-    base = os.environ.get("CRM_TEST_DATABASE_URL")
-    if not (base and base.startswith("postgresql")):
-        url = f"sqlite:///{tmp / 'matrix.db'}"
-        build_schema(url)
-        yield url
-        return
-    name = f"crm_matrix_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
-        build_schema(url)
-        yield url
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --- the world ---------------------------------------------------------------------------
@@ -183,7 +154,7 @@ def _make_records(w: World, sys: Ctx) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, helpers: Any) -> Iterator[World]:
-    with private_database(tmp_path_factory.mktemp("matrix")) as url:
+    with private_database(tmp_path_factory.mktemp("matrix"), "crm_matrix") as url:
         kernel = Kernel(settings_for(url, plugin_refresh_seconds=0.0), autoload=False, strict=True)
         try:
             yield build_world(kernel, helpers.add_user)

@@ -4,18 +4,12 @@ bearer clients, and following keyset pages."""
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from crm_core.kernel import Kernel
 from crm_core.models import User
@@ -24,7 +18,6 @@ from crm_core.plugin_system.manifest import Manifest
 from crm_core.services import auth as auth_svc
 from crm_core.services.roles import set_user_roles
 from crm_core.services.users import set_membership
-from crm_core.testing import build_schema
 from crm_core.web import create_app
 
 HERE = Path(__file__).resolve().parent
@@ -63,30 +56,6 @@ def add_user(kernel: Kernel, login: str, *roles: str, team: str | None = None) -
 def bearer(kernel: Kernel, login: str) -> dict[str, str]:
     _row, raw = auth_svc.create_token(kernel.ctx(), login)
     return {"Authorization": f"Bearer {raw}"}
-
-
-@contextmanager
-def private_database(tmp: Path, prefix: str) -> Iterator[str]:
-    """A database of its own for a module's world (SQLite file, or a new PostgreSQL database
-    when ``CRM_TEST_DATABASE_URL`` names a server)."""
-    base = os.environ.get("CRM_TEST_DATABASE_URL")
-    if not (base and base.startswith("postgresql")):
-        url = f"sqlite:///{tmp / (prefix + '.db')}"
-        build_schema(url)
-        yield url
-        return
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
-        build_schema(url)
-        yield url
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class ApiSite:

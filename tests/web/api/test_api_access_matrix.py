@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from api_support import REAUTH, ApiSite, add_user, all_items, bearer, private_database
+from api_support import REAUTH, ApiSite, add_user, all_items, bearer
 from sqlalchemy import select
 
 from crm_core import testing_access as access
@@ -27,7 +27,7 @@ from crm_core.permissions.catalog import KERNEL_ACTIONS
 from crm_core.services import contacts as contacts_svc
 from crm_core.services import customers as customers_svc
 from crm_core.services.roles import seed_builtin_grants
-from crm_core.testing import settings_for
+from crm_core.testing import private_database, settings_for
 from crm_core.testing_access import RECORDS, ROLES, declared_flag, declared_scope, permits, spaced
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_support import PASSWORD, add_user, apiplug, bearer, private_database
+from api_support import PASSWORD, add_user, apiplug, bearer
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -40,7 +40,7 @@ from crm_core.services import users as users_svc
 from crm_core.services.custom_fields import create_field
 from crm_core.services.roles import seed_builtin_grants
 from crm_core.services.users import create_team, set_membership
-from crm_core.testing import settings_for
+from crm_core.testing import private_database, settings_for
 from crm_core.web import create_app
 
 pytestmark = pytest.mark.slow
